@@ -1,0 +1,4 @@
+from lenet_draw.cli import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,158 @@
+"""The engine: weights, device and inference behind one small interface.
+
+The GUI, the command line and the tests all go through an Engine. It never imports Qt.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import torch
+
+from lenet_draw import devices
+from lenet_draw.model import LAYER_NAMES, LeNet5
+from lenet_draw.preprocess import Stages, preprocess_image, preprocess_strokes
+from lenet_draw.resources import bundled_weights_path
+from lenet_draw.weights import InputConvention, Weights, WeightsError, load_weights
+
+#: Below this top probability a prediction is shown as unsure.
+UNSURE_BELOW = 0.6
+
+
+@dataclass(frozen=True)
+class Prediction:
+    probabilities: np.ndarray  # (10,) float, sums to 1
+    stages: Stages
+    activations: dict[str, np.ndarray] = field(default_factory=dict)  # per layer, no batch dim
+    preprocess_ms: float = 0.0
+    inference_ms: float = 0.0
+
+    @property
+    def digit(self) -> int:
+        return int(np.argmax(self.probabilities))
+
+    @property
+    def confidence(self) -> float:
+        return float(np.max(self.probabilities))
+
+    @property
+    def unsure(self) -> bool:
+        return self.confidence < UNSURE_BELOW
+
+    def top(self, k: int = 3) -> list[tuple[int, float]]:
+        order = np.argsort(-self.probabilities)[:k]
+        return [(int(i), float(self.probabilities[i])) for i in order]
+
+
+class Engine:
+    """Holds one LeNet-5 on one device and turns drawings into predictions.
+
+    Thread-safe: a lock guards the model, so a worker thread can predict while the GUI
+    thread swaps weights or devices; a swap happens only after the new weights validated.
+    """
+
+    def __init__(self, weights: str | Path | Weights | None = None, device: str | None = "auto") -> None:
+        self._lock = threading.RLock()
+        self._device = devices.resolve(device)
+        w = weights if isinstance(weights, Weights) else load_weights(weights or bundled_weights_path())
+        self._install(w)
+
+    # -- state -------------------------------------------------------------------------
+    @property
+    def device(self) -> str:
+        return self._device
+
+    @property
+    def weights(self) -> Weights:
+        return self._weights
+
+    @property
+    def convention(self) -> InputConvention:
+        return self._weights.convention
+
+    @property
+    def model(self) -> LeNet5:
+        return self._model
+
+    def _install(self, w: Weights) -> None:
+        model = w.build_model().to(self._device)
+        with self._lock:
+            self._weights, self._model = w, model
+
+    def load(self, path: str | Path) -> Weights:
+        """Load a weights file; on any problem raise WeightsError and keep the current weights."""
+        w = load_weights(path)
+        self._install(w)
+        return w
+
+    def load_bundled(self) -> Weights:
+        return self.load(bundled_weights_path())
+
+    def set_device(self, name: str) -> str:
+        dev = devices.resolve(name)
+        with self._lock:
+            model = self._model.to(dev)
+            self._model, self._device = model, dev
+        return dev
+
+    # -- inference ---------------------------------------------------------------------
+    def _to_input(self, images: np.ndarray) -> torch.Tensor:
+        x = torch.as_tensor(np.ascontiguousarray(images, dtype=np.float32))
+        if x.ndim == 2:
+            x = x[None]
+        x = x[:, None]
+        return self.convention.apply(x).to(self._device)
+
+    @torch.inference_mode()
+    def probabilities(self, images: np.ndarray, batch_size: int = 2048) -> np.ndarray:
+        """(N, 32, 32) images in 0..1, ink = 1 -> (N, 10) probabilities."""
+        out = []
+        with self._lock:
+            for i in range(0, len(images), batch_size):
+                logits = self._model(self._to_input(images[i : i + batch_size]))
+                out.append(torch.softmax(logits.float(), dim=1).cpu().numpy())
+        return np.concatenate(out) if out else np.zeros((0, 10), dtype=np.float32)
+
+    @torch.inference_mode()
+    def predict_stages(self, stages: Stages, activations: bool = True, preprocess_ms: float = 0.0) -> Prediction:
+        t0 = time.perf_counter()
+        with self._lock:
+            x = self._to_input(stages.input)
+            if activations:
+                logits, acts = self._model.forward_with_activations(x)
+                probs = torch.softmax(logits.float(), dim=1)
+                names = list(LAYER_NAMES)
+                tensors = [acts[n][0] for n in names] + [probs[0]]
+                host = [t.float().cpu().numpy() for t in tensors]
+                act_np = dict(zip(names, host[:-1]))
+                p = host[-1]
+            else:
+                p = torch.softmax(self._model(x).float(), dim=1)[0].cpu().numpy()
+                act_np = {}
+        ms = (time.perf_counter() - t0) * 1e3
+        return Prediction(probabilities=p, stages=stages, activations=act_np, preprocess_ms=preprocess_ms, inference_ms=ms)
+
+    def predict_strokes(
+        self, strokes: Iterable[Sequence], pen_width: float | None = None, activations: bool = True
+    ) -> Prediction | None:
+        """None when there is no ink: an empty canvas gets no prediction."""
+        t0 = time.perf_counter()
+        stages = preprocess_strokes(strokes, display_pen_width=pen_width)
+        if stages is None:
+            return None
+        return self.predict_stages(stages, activations, (time.perf_counter() - t0) * 1e3)
+
+    def predict_image(self, image, activations: bool = True) -> Prediction | None:
+        t0 = time.perf_counter()
+        stages = preprocess_image(image)
+        if stages is None:
+            return None
+        return self.predict_stages(stages, activations, (time.perf_counter() - t0) * 1e3)
+
+
+__all__ = ["Engine", "Prediction", "WeightsError", "UNSURE_BELOW"]
