@@ -138,8 +138,8 @@ def metadata(cfg: TrainConfig, summary: dict, command: str, train_size: int) -> 
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "versions": {
             "lenet_draw": __version__,
-            "torch": torch.__version__,
-            "numpy": np.__version__,
+            "torch": str(torch.__version__),
+            "numpy": str(np.__version__),
             "python": platform.python_version(),
         },
     }
