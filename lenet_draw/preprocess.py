@@ -30,7 +30,7 @@ INPUT_SIZE = 32
 CENTRE = 14.0
 #: Width of the pen, in pixels of the 28x28 field, that strokes are rendered with. Chosen so a
 #: digit traced along MNIST skeletons has the same ink mass as the MNIST digit it came from.
-MNIST_PEN_WIDTH = 2.3
+MNIST_PEN_WIDTH = 2.4
 #: Supersampling factor of the stroke rasteriser (anti-aliasing).
 SUPERSAMPLE = 4
 #: Side, in pixels, of the "cropped ink" stage shown to the user.

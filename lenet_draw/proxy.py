@@ -1,0 +1,55 @@
+"""A stand-in for real people's drawings: MNIST test digits as pen paths, replayed at
+different sizes and places on a canvas.
+
+Each digit is thinned to its skeleton and traced into strokes (``pentrace``); the strokes are
+then placed on a canvas large, small, in a corner or off-centre, and resampled to the spacing
+at which pointer events arrive. The app's own preprocessing turns them back into network
+input, so the figure measures the whole bridge from a drawing to LeNet-5, not MNIST's pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lenet_draw.data import Split
+from lenet_draw.pentrace import place, thin, trace
+
+#: Canvas the placements refer to (logical pixels).
+CANVAS = (400.0, 400.0)
+
+
+@dataclass(frozen=True)
+class Placement:
+    name: str
+    size: float  # height (or width) of the drawing on the canvas
+    centre: tuple[float, float]
+    pen_width: float  # width of the pen the canvas shows
+
+
+PLACEMENTS = (
+    Placement("large, centred, thin pen", 320.0, (200.0, 200.0), 3.0),
+    Placement("small, centred", 36.0, (200.0, 200.0), 6.0),
+    Placement("small, top-left corner", 60.0, (45.0, 45.0), 10.0),
+    Placement("medium, off-centre, thick pen", 150.0, (290.0, 120.0), 24.0),
+)
+
+
+def pen_paths(split: Split, count: int, start: int = 0) -> tuple[list[list[np.ndarray]], np.ndarray]:
+    """The first ``count`` digits of a split as strokes in 28x28 pixel coordinates."""
+    images = split.images[start : start + count]
+    return [trace(s) for s in thin(images)], split.labels[start : start + count]
+
+
+def replay(paths: list[list[np.ndarray]], where: Placement) -> list[list[np.ndarray]]:
+    return [place(p, where.size, where.centre) for p in paths]
+
+
+def accuracy(engine, paths: list[list[np.ndarray]], labels: np.ndarray, where: Placement) -> float:
+    """Percent of the drawings, placed as ``where`` says, that the engine reads right."""
+    correct = 0
+    for strokes, label in zip(replay(paths, where), labels):
+        pred = engine.predict_strokes(strokes, pen_width=where.pen_width, activations=False)
+        correct += int(pred is not None and pred.digit == int(label))
+    return 100.0 * correct / max(1, len(labels))

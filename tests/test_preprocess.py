@@ -1,0 +1,148 @@
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from lenet_draw.preprocess import CENTRE, FIT_SIZE, preprocess_image, preprocess_strokes
+
+
+def circle(cx, cy, r, n=200, ry=None):
+    t = np.linspace(0, 2 * np.pi, n)
+    return np.c_[cx + r * np.cos(t), cy + (ry or r) * np.sin(t)]
+
+
+def ink_box(img, thr=0.1):
+    ys, xs = np.nonzero(img > thr)
+    return ys.max() - ys.min() + 1, xs.max() - xs.min() + 1
+
+
+def com(img):
+    ys, xs = np.indices(img.shape)
+    return (img * xs).sum() / img.sum(), (img * ys).sum() / img.sum()
+
+
+def test_stage_shapes_and_padding():
+    s = preprocess_strokes([circle(100, 100, 40)])
+    assert s.fitted.shape == (20, 20)
+    assert s.centred.shape == (28, 28)
+    assert s.input.shape == (32, 32) and s.input.dtype == np.float32
+    assert np.array_equal(s.input[2:30, 2:30], s.centred)
+    assert s.input[:2].sum() == s.input[-2:].sum() == s.input[:, :2].sum() == s.input[:, -2:].sum() == 0
+    assert s.cropped.ndim == 2 and s.cropped.size > 0
+
+
+def test_disc_is_centred_by_mass_and_fits_the_box():
+    t = np.linspace(0, 1, 60)
+    # a filled disc drawn as a spiral, off to one side of a large canvas
+    spiral = np.c_[700 + 90 * t * np.cos(t * 40), 120 + 90 * t * np.sin(t * 40)]
+    s = preprocess_strokes([spiral])
+    cx, cy = com(s.centred)
+    assert abs(cx - CENTRE) < 0.5 and abs(cy - CENTRE) < 0.5
+    h, w = ink_box(s.centred)
+    assert FIT_SIZE - 1 <= max(h, w) <= FIT_SIZE + 1
+
+
+def test_aspect_ratio_is_kept():
+    s = preprocess_strokes([circle(0, 0, 20, ry=60)])  # a tall ellipse, like a 0
+    h, w = ink_box(s.centred)
+    assert FIT_SIZE - 1 <= h <= FIT_SIZE + 1
+    assert 6 <= w <= 10
+
+
+def test_thin_stroke_drawn_large_has_mnist_like_ink(mnist_test):
+    # a "0" 600 px tall drawn with a 2 px pen: shrinking that bitmap would leave faint grey
+    s = preprocess_strokes([circle(400, 400, 200, ry=300, n=600)], display_pen_width=2)
+    assert s.centred.max() == pytest.approx(1.0)
+    mnist = mnist_test.images[mnist_test.labels == 0][:300].astype(np.float32) / 255
+    strong = (s.centred > 0.5).sum() / (s.centred > 0.05).sum()
+    mnist_strong = np.mean([(m > 0.5).sum() / (m > 0.05).sum() for m in mnist])
+    assert abs(strong - mnist_strong) < 0.15
+    ink = s.centred.sum()
+    lo, hi = np.percentile(mnist.sum(axis=(1, 2)), [5, 95])
+    assert lo <= ink <= hi
+
+
+def test_size_and_place_do_not_change_what_the_network_sees():
+    base = [circle(0, 0, 10, ry=14), np.array([[10, 0], [10, 30]])]  # a "9"-ish shape
+    small = preprocess_strokes([s * 2 + 30 for s in base]).input
+    large = preprocess_strokes([s * 25 + [900, 500] for s in base]).input
+    assert np.abs(small - large).max() < 0.1
+
+
+def test_canvas_pen_width_does_not_change_the_input():
+    stroke = [circle(200, 200, 80)]
+    assert np.array_equal(
+        preprocess_strokes(stroke, display_pen_width=2).input,
+        preprocess_strokes(stroke, display_pen_width=40).input,
+    )
+
+
+@pytest.mark.parametrize("strokes", [[], [[]], [np.zeros((0, 2))], [[(np.nan, np.nan)]], [[(np.inf, 1.0)]]])
+def test_no_ink_means_no_stages(strokes):
+    assert preprocess_strokes(strokes) is None
+
+
+@pytest.mark.parametrize(
+    "strokes",
+    [
+        [[(5.0, 5.0)]],  # a single dot
+        [[(5.0, 5.0), (5.0, 5.0), (5.0, 5.0)]],  # a dot drawn three times
+        [[(0.0, 0.0), (0.0, 300.0)]],  # vertical line: zero width
+        [[(0.0, 0.0), (300.0, 0.0)]],  # horizontal line: zero height
+        [[(0.0, 0.0), (399.0, 399.0)], [(399.0, 0.0), (0.0, 399.0)]],  # ink at the very edges
+        [[(1e300, 1e300), (-1e300, -1e300)]],  # huge coordinates
+        [[(1.0, 2.0), (np.nan, 3.0), (4.0, 8.0)]],  # a NaN in the middle
+        [np.random.default_rng(0).random((5000, 2)) * 400],  # thousands of points
+        [[(10.0, 10.0, 0.5), (50.0, 80.0, 0.9)]],  # with pressure
+    ],
+)
+def test_degenerate_strokes_give_a_defined_result(strokes):
+    s = preprocess_strokes(strokes)
+    assert s is not None
+    for arr in (s.cropped, s.fitted, s.centred, s.input):
+        assert np.isfinite(arr).all()
+        assert arr.min() >= 0 and arr.max() <= 1
+    assert s.centred.sum() > 0
+    cx, cy = com(s.centred)
+    assert abs(cx - CENTRE) < 1.0 and abs(cy - CENTRE) < 1.0
+
+
+def test_vertical_line_is_a_one():
+    s = preprocess_strokes([[(100.0, 0.0), (100.0, 300.0)]])
+    h, w = ink_box(s.centred)
+    assert h >= FIT_SIZE - 1 and w <= 4
+
+
+def _digit_picture(dark_on_light: bool, size=(300, 200)):
+    img = Image.new("L", size, 255 if dark_on_light else 0)
+    d = ImageDraw.Draw(img)
+    d.ellipse((60, 40, 140, 160), outline=0 if dark_on_light else 255, width=12)
+    return img
+
+
+def test_image_polarity_is_detected():
+    a = preprocess_image(_digit_picture(True))
+    b = preprocess_image(_digit_picture(False))
+    assert np.abs(a.input - b.input).max() < 1e-6
+    assert a.centred[14, 14] < 0.2  # the hole of the 0 is background
+    cx, cy = com(a.centred)
+    assert abs(cx - CENTRE) < 0.5 and abs(cy - CENTRE) < 0.5
+
+
+def test_transparent_background_uses_alpha():
+    img = Image.new("RGBA", (100, 100), (0, 0, 0, 0))
+    ImageDraw.Draw(img).line((50, 10, 50, 90), fill=(0, 0, 0, 255), width=8)
+    s = preprocess_image(img)
+    h, w = ink_box(s.centred)
+    assert h >= FIT_SIZE - 1 and w <= 6
+
+
+@pytest.mark.parametrize("value", [0, 255])
+def test_blank_images_have_no_prediction(value):
+    assert preprocess_image(Image.new("L", (64, 64), value)) is None
+
+
+def test_mnist_digit_passes_through_almost_unchanged(mnist_test):
+    # MNIST digits already follow the recipe: re-applying it must not move them much
+    img = mnist_test.images[0]
+    s = preprocess_image(img)
+    assert np.abs(s.centred - img / 255.0).mean() < 0.05
