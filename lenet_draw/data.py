@@ -75,7 +75,7 @@ def read_idx(path: str | os.PathLike, expect_magic: int | None = None) -> np.nda
             f"{path.name} declares {'x'.join(map(str, dims))} = {expected} bytes of data "
             f"but holds {found}; the file is truncated or corrupt."
         )
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims).copy()
 
 
 def _find(folder: Path, stem: str) -> Path:

@@ -102,7 +102,7 @@ def train(
             sched.step()
             seen += len(y)
             correct += int((logits.argmax(1) == y).sum())
-            loss_sum += float(loss) * len(y)
+            loss_sum += float(loss.detach()) * len(y)
             bar.update(step + 1, loss=loss_sum / seen, acc=100.0 * correct / seen)
         bar.close(loss=loss_sum / seen, acc=100.0 * correct / seen)
         entry = {"epoch": epoch + 1, "loss": loss_sum / seen, "train_acc": 100.0 * correct / seen,

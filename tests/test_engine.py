@@ -1,0 +1,78 @@
+import numpy as np
+import pytest
+
+from lenet_draw import devices
+from lenet_draw.engine import Engine
+from lenet_draw.model import LAYER_NAMES, LAYER_SHAPES
+
+
+def ring(cx=100, cy=100, rx=40, ry=60, n=120):
+    t = np.linspace(0, 2 * np.pi, n)
+    return [np.c_[cx + rx * np.cos(t), cy + ry * np.sin(t)]]
+
+
+def test_empty_drawing_gets_no_prediction(engine):
+    assert engine.predict_strokes([]) is None
+    assert engine.predict_strokes([[]]) is None
+
+
+def test_prediction_carries_probabilities_stages_and_every_activation(engine):
+    p = engine.predict_strokes(ring())
+    assert p.probabilities.shape == (10,)
+    assert p.probabilities.sum() == pytest.approx(1.0, abs=1e-5)
+    assert p.digit == int(np.argmax(p.probabilities))
+    assert p.confidence == pytest.approx(p.probabilities.max())
+    assert list(p.activations) == list(LAYER_NAMES)
+    for name in LAYER_NAMES:
+        assert p.activations[name].shape == LAYER_SHAPES[name]
+    assert p.stages.input.shape == (32, 32)
+    assert p.preprocess_ms > 0 and p.inference_ms > 0
+    assert [d for d, _ in p.top(3)] == list(np.argsort(-p.probabilities)[:3])
+
+
+def test_activations_can_be_left_out_with_the_same_answer(engine):
+    a = engine.predict_strokes(ring(), activations=True)
+    b = engine.predict_strokes(ring(), activations=False)
+    assert b.activations == {}
+    assert np.allclose(a.probabilities, b.probabilities, atol=1e-6)
+
+
+def test_batch_and_single_predictions_agree(engine):
+    p = engine.predict_strokes(ring())
+    batch = engine.probabilities(np.stack([p.stages.input] * 3))
+    assert np.allclose(batch, p.probabilities[None], atol=1e-5)
+
+
+def test_unknown_or_missing_devices_are_refused_clearly():
+    with pytest.raises(devices.DeviceError, match="Unknown device"):
+        devices.resolve("tpu")
+    if not any(d.startswith("cuda") for d in devices.available_devices()):
+        with pytest.raises(devices.DeviceError, match="no usable CUDA"):
+            Engine(device="cuda")
+
+
+def test_cpu_is_always_available_and_auto_picks_the_best():
+    avail = devices.available_devices()
+    assert avail[-1] == "cpu"
+    assert devices.resolve("auto") == avail[0]
+
+
+def test_accelerators_agree_with_the_cpu():
+    accelerators = [d for d in devices.available_devices() if d != "cpu"]
+    if not accelerators:
+        pytest.skip("no CUDA or MPS device on this machine: nothing to compare the CPU with")
+    cpu = Engine(device="cpu")
+    other = Engine(device=accelerators[0])
+    images = np.random.default_rng(0).random((64, 32, 32)).astype(np.float32)
+    assert np.abs(cpu.probabilities(images) - other.probabilities(images)).max() < 1e-5
+    a = cpu.predict_strokes(ring())
+    b = other.predict_strokes(ring())
+    assert np.abs(a.probabilities - b.probabilities).max() < 1e-5
+
+
+def test_switching_device_keeps_the_answer(engine):
+    before = engine.predict_strokes(ring()).probabilities
+    for dev in devices.available_devices():
+        engine.set_device(dev)
+        assert np.abs(engine.predict_strokes(ring()).probabilities - before).max() < 1e-5
+    engine.set_device("cpu")
