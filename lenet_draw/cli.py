@@ -35,7 +35,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from lenet_draw.train import TrainConfig, run
 
     cfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                      device=args.device, augment=not args.no_augment, limit=args.limit)
+                      device=args.device, augment=not args.no_augment, limit=args.limit,
+                      drawn_fraction=args.drawn_fraction, scribble_fraction=args.scribble_fraction)
     command = "lenet-draw train " + " ".join(args.raw)
     summary = run(_data_dir(args.data), args.out, cfg, command=command)
     print(f"saved {args.out}: test accuracy {summary['test_accuracy']:.2f}% after {cfg.epochs} epochs "
@@ -98,6 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lr", type=float, default=3e-3)
     t.add_argument("--no-augment", action="store_true", help="train on the plain images")
     t.add_argument("--limit", type=int, help="use only the first N training images")
+    t.add_argument("--drawn-fraction", type=float, default=0.0, metavar="F",
+                   help="share of each batch shown as traced pen strokes rendered like a drawing")
+    t.add_argument("--scribble-fraction", type=float, default=0.0, metavar="F",
+                   help="scribbles added to each batch (as a share of it) with 'no digit' as the target")
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("eval", help="accuracy, per-class accuracy and confusion matrix")

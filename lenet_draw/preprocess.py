@@ -150,7 +150,7 @@ def centre_of_mass(img: np.ndarray) -> tuple[float, float] | None:
 
 
 def preprocess_strokes(
-    strokes: Iterable[Sequence], display_pen_width: float | None = None
+    strokes: Iterable[Sequence], display_pen_width: float | None = None, crop_view: bool = True
 ) -> Stages | None:
     """Strokes in canvas coordinates -> every stage, or None when there is no ink.
 
@@ -182,7 +182,7 @@ def preprocess_strokes(
     centred = rasterise(placed(box_centre + shift), FIELD_SIZE, pen)
     final_com = centre_of_mass(centred) or (CENTRE, CENTRE)
 
-    cropped = _crop_view(clean, lo, hi, display_pen_width)
+    cropped = _crop_view(clean, lo, hi, display_pen_width) if crop_view else np.zeros((0, 0), np.float32)
     return Stages(
         cropped=cropped,
         fitted=fitted,

@@ -33,6 +33,11 @@ class TrainConfig:
     #: Final epochs trained on clean images: sharpens accuracy on undistorted digits.
     clean_epochs: int = 1
     limit: int | None = None  # use only the first N training images (quick runs, tests)
+    #: Share of each batch shown as drawn: the digit traced into pen strokes and rendered by
+    #: the app's own preprocessing, so the network learns the input the canvas gives it.
+    drawn_fraction: float = 0.0
+    #: Scribbles added per batch, as a share of its size, with "no digit" as the target.
+    scribble_fraction: float = 0.0
 
 
 def to_input(images_u8: torch.Tensor, convention: InputConvention = DEFAULT_CONVENTION) -> torch.Tensor:
@@ -53,6 +58,24 @@ def accuracy(model: torch.nn.Module, split: Split, device: str = "cpu", batch: i
     return 100.0 * correct / max(1, len(split))
 
 
+def drawn_copies(images: np.ndarray, progress_stream=None) -> np.ndarray:
+    """Every digit traced into pen paths and rendered back as the app renders a drawing."""
+    from lenet_draw.pentrace import thin, trace
+    from lenet_draw.preprocess import preprocess_strokes
+
+    out = np.array(images, copy=True)
+    chunk = 1000
+    bar = ProgressBar(len(images), "tracing digits into strokes", stream=progress_stream)
+    for start in range(0, len(images), chunk):
+        for i, skel in enumerate(thin(images[start : start + chunk]), start):
+            stages = preprocess_strokes(trace(skel), crop_view=False)
+            if stages is not None:
+                out[i] = np.round(stages.centred * 255).astype(np.uint8)
+        bar.update(min(len(images), start + chunk))
+    bar.close()
+    return out
+
+
 def train(
     cfg: TrainConfig,
     train_split: Split,
@@ -70,6 +93,15 @@ def train(
     if cfg.limit:
         images, labels = images[: cfg.limit], labels[: cfg.limit]
     n = len(labels)
+    drawn = None
+    if cfg.drawn_fraction > 0:
+        drawn = torch.from_numpy(drawn_copies(images.numpy(), progress_stream))
+    scribbles = None
+    if cfg.scribble_fraction > 0:
+        from lenet_draw.scribbles import scribble_images
+
+        scribbles = torch.from_numpy(scribble_images(10_000, seed=cfg.seed + 1))
+    n_scribbles = int(round(cfg.batch_size * cfg.scribble_fraction))
     model = LeNet5().to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = (n + cfg.batch_size - 1) // cfg.batch_size
@@ -89,13 +121,23 @@ def train(
         t_epoch = time.perf_counter()
         for step in range(steps_per_epoch):
             idx = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
-            x = images[idx].float().div_(255.0)[:, None]
+            batch = images[idx]
+            if drawn is not None:
+                pick = torch.rand(len(idx), generator=gen) < cfg.drawn_fraction
+                batch = torch.where(pick[:, None, None], drawn[idx], batch)
+            if scribbles is not None:
+                batch = torch.cat([batch, scribbles[torch.randint(len(scribbles), (n_scribbles,), generator=gen)]])
+            x = batch.float().div_(255.0)[:, None]
             if distort:
                 x = augment(x, gen, aug_cfg)
             x = DEFAULT_CONVENTION.apply(F.pad(x, (2, 2, 2, 2))).to(device)
             y = labels[idx].to(device)
-            logits = model(x)
+            all_logits = model(x)
+            logits = all_logits[: len(idx)]
             loss = F.cross_entropy(logits, y)
+            if scribbles is not None:
+                # outlier exposure: the target for a scribble is the uniform distribution
+                loss = loss + 0.5 * -F.log_softmax(all_logits[len(idx) :], dim=1).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -131,6 +173,8 @@ def metadata(cfg: TrainConfig, summary: dict, command: str, train_size: int) -> 
         "batch_size": cfg.batch_size,
         "seed": cfg.seed,
         "augment": cfg.augment,
+        "drawn_fraction": cfg.drawn_fraction,
+        "scribble_fraction": cfg.scribble_fraction,
         "train_images": train_size,
         "test_accuracy": summary.get("test_accuracy"),
         "train_seconds": round(summary["seconds"], 1),
