@@ -1,0 +1,482 @@
+"""The drawing canvas: strokes as vectors, pen / tablet / touch input, eraser, undo and redo.
+
+The drawing lives in a resolution-independent space: the square drawing pad is [0, 1] x [0, 1]
+whatever the widget's size or the screen's pixel ratio, so resizing the window rescales the
+drawing instead of cropping it, and the network always gets the vectors, never a bitmap.
+
+Every change (a stroke growing, an erase, undo, redo, clear, an image opened) replaces one
+immutable ``Document`` and emits ``changed``; undo and redo swap whole documents, which makes
+erasing and clearing undoable with no special cases. Touch input arrives as the mouse events
+Qt synthesises for unhandled touches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPen,
+    QPixmap,
+    QPointingDevice,
+    QResizeEvent,
+    QTabletEvent,
+)
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+#: Width of the pen the canvas shows, as a fraction of the drawing pad's side. The network
+#: never sees this width: preprocessing redraws the vectors with MNIST's pen.
+PEN_WIDTH = 0.055
+#: Radius of the eraser, as a fraction of the pad's side.
+ERASER_RADIUS = 0.045
+#: Pad margin inside the widget, in widget pixels.
+MARGIN = 10
+
+INK = QColor("#1b1f24")
+PAPER = QColor("#ffffff")
+SURROUND = QColor("#e9ecef")
+GUIDE = QColor("#adb5bd")
+
+
+@dataclass(frozen=True)
+class Document:
+    """What the canvas shows: finished strokes, or an opened image (never both)."""
+
+    strokes: tuple[np.ndarray, ...] = ()  # each (N, 3): x, y, pressure in pad units
+    image: object | None = None  # a PIL image opened from a file
+    image_name: str = ""
+    _qimage: QImage | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def empty(self) -> bool:
+        return not self.strokes and self.image is None
+
+
+def _densify(stroke: np.ndarray, step: float) -> np.ndarray:
+    """Insert points so no segment is longer than ``step`` (pressure interpolated)."""
+    if len(stroke) < 2:
+        return stroke
+    seg = np.sqrt((np.diff(stroke[:, :2], axis=0) ** 2).sum(axis=1))
+    parts = np.maximum(1, np.ceil(seg / step).astype(int))
+    if int(parts.max()) == 1:
+        return stroke
+    out = []
+    for i, n in enumerate(parts):
+        t = np.arange(n)[:, None] / n
+        out.append(stroke[i] + (stroke[i + 1] - stroke[i]) * t)
+    out.append(stroke[-1:])
+    return np.concatenate(out)
+
+
+def _distance_to_segment(pts: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    ab = b - a
+    denom = float(ab @ ab)
+    if denom == 0.0:
+        return np.sqrt(((pts - a) ** 2).sum(axis=1))
+    t = np.clip(((pts - a) @ ab) / denom, 0.0, 1.0)
+    closest = a + t[:, None] * ab
+    return np.sqrt(((pts - closest) ** 2).sum(axis=1))
+
+
+def erase(strokes: tuple[np.ndarray, ...], a: np.ndarray, b: np.ndarray, radius: float) -> tuple[np.ndarray, ...]:
+    """Remove the parts of strokes within ``radius`` of segment a-b, splitting strokes.
+
+    Returns the same tuple object when nothing was touched, so callers can tell.
+    """
+    lo, hi = np.minimum(a, b) - radius, np.maximum(a, b) + radius
+    out: list[np.ndarray] = []
+    touched = False
+    for s in strokes:
+        xy = s[:, :2]
+        if (xy.max(axis=0) < lo).any() or (xy.min(axis=0) > hi).any():
+            out.append(s)
+            continue
+        dense = _densify(s, radius / 3.0)
+        keep = _distance_to_segment(dense[:, :2], a, b) > radius
+        if keep.all():
+            out.append(s)
+            continue
+        touched = True
+        # Split into runs of kept points; a lone point left at a cut is a speck, not ink.
+        idx = np.flatnonzero(np.diff(np.concatenate([[0], keep.astype(np.int8), [0]])))
+        for start, stop in zip(idx[::2], idx[1::2]):
+            if stop - start >= 2 or len(s) == 1:
+                out.append(dense[start:stop].copy())
+    return tuple(out) if touched else strokes
+
+
+def stroke_path(points: np.ndarray, scale: float, ox: float, oy: float) -> QPainterPath:
+    """A smooth path through the points (quadratic curves through the midpoints)."""
+    xy = points[:, :2] * scale + (ox, oy)
+    path = QPainterPath(QPointF(*xy[0]))
+    if len(xy) == 1:
+        path.lineTo(QPointF(*xy[0]))
+        return path
+    for i in range(1, len(xy) - 1):
+        mid = (xy[i] + xy[i + 1]) / 2.0
+        path.quadTo(QPointF(*xy[i]), QPointF(*mid))
+    path.lineTo(QPointF(*xy[-1]))
+    return path
+
+
+def paint_strokes(p: QPainter, strokes, scale: float, ox: float, oy: float, pen_width: float, color: QColor) -> None:
+    """Draw strokes with a round pen; a stroke with varying pressure varies its width."""
+    p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    base = pen_width * scale
+    for s in strokes:
+        if len(s) == 0:
+            continue
+        pressure = s[:, 2] if s.shape[1] > 2 else np.ones(len(s))
+        if len(s) > 1 and float(pressure.max() - pressure.min()) > 1e-3:
+            xy = s[:, :2] * scale + (ox, oy)
+            for i in range(len(s) - 1):
+                w = base * (0.35 + 0.65 * float(pressure[i] + pressure[i + 1]) / 2.0)
+                p.setPen(QPen(color, w, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin))
+                p.drawLine(QPointF(*xy[i]), QPointF(*xy[i + 1]))
+        else:
+            w = base * (0.35 + 0.65 * float(pressure[0]))
+            p.setPen(QPen(color, w, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawPath(stroke_path(s, scale, ox, oy))
+
+
+def pil_to_qimage(image) -> QImage:
+    rgba = np.ascontiguousarray(np.asarray(image.convert("RGBA"), dtype=np.uint8))
+    h, w = rgba.shape[:2]
+    return QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
+
+
+class Canvas(QWidget):
+    """A square drawing pad. Emits ``changed`` whenever what the network should read changes."""
+
+    changed = Signal()
+    historyChanged = Signal(bool, bool)  # can undo, can redo
+    toolChanged = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(160, 160)
+        self.setMouseTracking(True)  # the eraser's outline follows the pointer
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setToolTip("")
+        self._doc = Document()
+        self._undo: list[Document] = []
+        self._redo: list[Document] = []
+        self._active: list[tuple[float, float, float]] | None = None  # the stroke being drawn
+        self._erasing = False
+        self._last_erase: np.ndarray | None = None
+        self._press_state: tuple[Document, list[Document]] | None = None
+        self._tool = "pen"
+        self._hover: QPointF | None = None
+        self._cache: QPixmap | None = None
+
+    # -- geometry: pad units <-> widget pixels --------------------------------------------
+    def pad_rect(self) -> QRectF:
+        side = max(1.0, min(self.width(), self.height()) - 2 * MARGIN)
+        return QRectF((self.width() - side) / 2.0, (self.height() - side) / 2.0, side, side)
+
+    def to_widget(self, x: float, y: float) -> QPointF:
+        r = self.pad_rect()
+        return QPointF(r.x() + x * r.width(), r.y() + y * r.width())
+
+    def to_pad(self, pos: QPointF) -> tuple[float, float]:
+        r = self.pad_rect()
+        return (pos.x() - r.x()) / r.width(), (pos.y() - r.y()) / r.width()
+
+    def sizeHint(self) -> QSize:
+        return QSize(520, 520)
+
+    # -- document -------------------------------------------------------------------------
+    @property
+    def document(self) -> Document:
+        return self._doc
+
+    @property
+    def pen_width(self) -> float:
+        return PEN_WIDTH
+
+    @property
+    def tool(self) -> str:
+        return self._tool
+
+    def is_empty(self) -> bool:
+        return self._doc.empty and not self._active
+
+    def is_drawing(self) -> bool:
+        return self._active is not None or self._erasing
+
+    def strokes(self) -> list[np.ndarray]:
+        """Every stroke, the one being drawn included, as (N, 3) arrays in pad units."""
+        out = list(self._doc.strokes)
+        if self._active:
+            out.append(np.asarray(self._active, dtype=np.float64))
+        return out
+
+    def image(self):
+        """The opened image (PIL), or None while the canvas shows a drawing."""
+        return self._doc.image
+
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    def _set_doc(self, doc: Document) -> None:
+        self._doc = doc
+        self._cache = None
+        self.update()
+        self.changed.emit()
+
+    def _push(self, new: Document) -> None:
+        """Make ``new`` current as one undoable step."""
+        self._undo.append(self._doc)
+        self._redo.clear()
+        self._set_doc(new)
+        self.historyChanged.emit(self.can_undo(), self.can_redo())
+
+    def undo(self) -> None:
+        if self.is_drawing() or not self._undo:
+            return
+        self._redo.append(self._doc)
+        self._set_doc(self._undo.pop())
+        self.historyChanged.emit(self.can_undo(), self.can_redo())
+
+    def redo(self) -> None:
+        if self.is_drawing() or not self._redo:
+            return
+        self._undo.append(self._doc)
+        self._set_doc(self._redo.pop())
+        self.historyChanged.emit(self.can_undo(), self.can_redo())
+
+    def clear(self) -> None:
+        if self.is_drawing():
+            self._cancel_gesture()
+        if not self._doc.empty:
+            self._push(Document())
+
+    def set_strokes(self, strokes) -> None:
+        """Replace the drawing with the given strokes (pad units), as one undoable step."""
+        clean = []
+        for s in strokes:
+            a = np.asarray(s, dtype=np.float64)
+            if a.ndim == 2 and len(a):
+                if a.shape[1] == 2:
+                    a = np.column_stack([a, np.ones(len(a))])
+                clean.append(a[:, :3].copy())
+        self._push(Document(strokes=tuple(clean)))
+
+    def set_image(self, image, name: str = "") -> None:
+        """Show an opened image instead of the drawing (undoable; drawing or Clear leaves it)."""
+        self._push(Document(image=image, image_name=name, _qimage=pil_to_qimage(image)))
+
+    def set_tool(self, tool: str) -> None:
+        if tool not in ("pen", "eraser"):
+            raise ValueError(f"unknown tool {tool!r}")
+        if tool != self._tool:
+            self._tool = tool
+            self.setCursor(Qt.CursorShape.BlankCursor if tool == "eraser" else Qt.CursorShape.CrossCursor)
+            self.update()
+            self.toolChanged.emit(tool)
+
+    # -- gestures ---------------------------------------------------------------------------
+    def _begin(self, pos: QPointF, pressure: float, erase_mode: bool) -> None:
+        if self.is_drawing():
+            self._finish()
+        self._press_state = (self._doc, list(self._redo))
+        x, y = self.to_pad(pos)
+        if erase_mode:
+            if self._doc.image is not None:
+                self._press_state = None
+                return  # an opened image has no strokes to erase
+            self._erasing = True
+            self._last_erase = np.array([x, y])
+            self._erase_to(np.array([x, y]))
+            return
+        self._undo.append(self._doc)
+        self._redo.clear()
+        if self._doc.image is not None:  # drawing leaves the image for a fresh drawing
+            self._doc = Document()
+            self._cache = None
+        self._active = [(x, y, pressure)]
+        self.update()
+        self.changed.emit()
+        self.historyChanged.emit(self.can_undo(), self.can_redo())
+
+    def _extend(self, pos: QPointF, pressure: float) -> None:
+        x, y = self.to_pad(pos)
+        if self._erasing:
+            self._erase_to(np.array([x, y]))
+            return
+        if self._active is None:
+            return
+        lx, ly, _ = self._active[-1]
+        if (x - lx) ** 2 + (y - ly) ** 2 < 1e-10:
+            return
+        self._active.append((x, y, pressure))
+        r = self.pad_rect()
+        s = r.width()
+        w = PEN_WIDTH * s + 4
+        x0, y0 = r.x() + min(x, lx) * s - w, r.y() + min(y, ly) * s - w
+        self.update(QRectF(x0, y0, abs(x - lx) * s + 2 * w, abs(y - ly) * s + 2 * w).toAlignedRect())
+        self.changed.emit()
+
+    def _erase_to(self, point: np.ndarray) -> None:
+        a = self._last_erase if self._last_erase is not None else point
+        self._last_erase = point
+        radius = ERASER_RADIUS + PEN_WIDTH / 2.0
+        new = erase(self._doc.strokes, a, point, radius)
+        if new is not self._doc.strokes:
+            self._doc = Document(strokes=new)
+            self._cache = None
+            self.update()
+            self.changed.emit()
+
+    def _finish(self) -> None:
+        if self._erasing:
+            self._erasing = False
+            self._last_erase = None
+            before, redo = self._press_state or (self._doc, list(self._redo))
+            if self._doc.strokes is not before.strokes:  # something was erased: one undo step
+                self._undo.append(before)
+                self._redo.clear()
+            else:
+                self._redo = redo
+        elif self._active is not None:
+            stroke = np.asarray(self._active, dtype=np.float64)
+            self._active = None
+            self._doc = Document(strokes=self._doc.strokes + (stroke,))
+            self._cache = None
+            self.update()
+        self._press_state = None
+        self.historyChanged.emit(self.can_undo(), self.can_redo())
+
+    def _cancel_gesture(self) -> None:
+        self._finish()
+
+    # -- Qt input ---------------------------------------------------------------------------
+    def mousePressEvent(self, ev: QMouseEvent) -> None:
+        if ev.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton):
+            erase_mode = self._tool == "eraser" or ev.button() == Qt.MouseButton.RightButton
+            self._begin(ev.position(), 1.0, erase_mode)
+            ev.accept()
+        else:
+            super().mousePressEvent(ev)
+
+    def mouseMoveEvent(self, ev: QMouseEvent) -> None:
+        self._hover = ev.position()
+        if self.is_drawing() and ev.buttons() & (Qt.MouseButton.LeftButton | Qt.MouseButton.RightButton):
+            self._extend(ev.position(), 1.0)
+        elif self._tool == "eraser":
+            self.update()
+        ev.accept()
+
+    def mouseReleaseEvent(self, ev: QMouseEvent) -> None:
+        if self.is_drawing() and ev.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton):
+            self._extend(ev.position(), 1.0)
+            self._finish()
+        ev.accept()
+
+    def tabletEvent(self, ev: QTabletEvent) -> None:
+        eraser_end = ev.pointerType() == QPointingDevice.PointerType.Eraser
+        pressure = float(ev.pressure()) if ev.pressure() > 0 else 0.0
+        t = ev.type()
+        if t == QTabletEvent.Type.TabletPress:
+            self._begin(ev.position(), pressure, eraser_end or self._tool == "eraser")
+        elif t == QTabletEvent.Type.TabletMove:
+            self._hover = ev.position()
+            if self.is_drawing():
+                self._extend(ev.position(), pressure)
+        elif t == QTabletEvent.Type.TabletRelease:
+            if self.is_drawing():
+                self._finish()
+        ev.accept()  # no synthesised mouse events for the pen
+
+    def leaveEvent(self, ev) -> None:
+        self._hover = None
+        self.update()
+        super().leaveEvent(ev)
+
+    def resizeEvent(self, ev: QResizeEvent) -> None:
+        self._cache = None
+        super().resizeEvent(ev)
+
+    # -- painting ---------------------------------------------------------------------------
+    def _render_committed(self) -> QPixmap:
+        dpr = self.devicePixelRatioF()
+        pm = QPixmap(QSize(max(1, round(self.width() * dpr)), max(1, round(self.height() * dpr))))
+        pm.setDevicePixelRatio(dpr)
+        pm.fill(SURROUND)
+        p = QPainter(pm)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+        r = self.pad_rect()
+        p.setPen(QPen(QColor("#ced4da"), 1.0))
+        p.setBrush(PAPER)
+        p.drawRoundedRect(r.adjusted(-0.5, -0.5, 0.5, 0.5), 6, 6)
+        if self._doc.image is not None and self._doc._qimage is not None:
+            img = self._doc._qimage
+            scale = min(r.width() / img.width(), r.height() / img.height())
+            w, h = img.width() * scale, img.height() * scale
+            p.drawImage(QRectF(r.center().x() - w / 2, r.center().y() - h / 2, w, h), img)
+        else:
+            p.setClipRect(r.adjusted(-2, -2, 2, 2))
+            paint_strokes(p, self._doc.strokes, r.width(), r.x(), r.y(), PEN_WIDTH, INK)
+        p.end()
+        return pm
+
+    def paintEvent(self, ev: QPaintEvent) -> None:
+        if self._cache is None or abs(self._cache.devicePixelRatio() - self.devicePixelRatioF()) > 1e-6:
+            self._cache = self._render_committed()
+        p = QPainter(self)
+        p.drawPixmap(0, 0, self._cache)
+        r = self.pad_rect()
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        if self._active:
+            p.setClipRect(r.adjusted(-2, -2, 2, 2))
+            paint_strokes(p, [np.asarray(self._active)], r.width(), r.x(), r.y(), PEN_WIDTH, INK)
+            p.setClipping(False)
+        if self.is_empty():
+            p.setPen(GUIDE)
+            f = p.font()
+            f.setPointSizeF(max(9.0, r.width() / 28))
+            p.setFont(f)
+            p.drawText(r, Qt.AlignmentFlag.AlignCenter, "Draw a digit here")
+        elif self._doc.image is not None:
+            p.setPen(QColor("#6c757d"))
+            p.drawText(r.adjusted(8, 0, -8, -6), Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignHCenter,
+                       f"{self._doc.image_name or 'image'}: draw or clear to return to drawing")
+        if self._tool == "eraser" and self._hover is not None:
+            rad = ERASER_RADIUS * r.width()
+            p.setPen(QPen(QColor("#495057"), 1.2, Qt.PenStyle.DashLine))
+            p.setBrush(QColor(255, 255, 255, 90))
+            p.drawEllipse(self._hover, rad, rad)
+        if self.hasFocus():
+            pass
+        p.end()
+
+    def render_drawing(self, side: int = 560) -> QImage:
+        """The drawing on white, ``side`` pixels square: what File > Save Drawing writes."""
+        img = QImage(side, side, QImage.Format.Format_RGB32)
+        img.fill(PAPER)
+        p = QPainter(img)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+        if self._doc.image is not None and self._doc._qimage is not None:
+            q = self._doc._qimage
+            scale = min(side / q.width(), side / q.height())
+            w, h = q.width() * scale, q.height() * scale
+            p.drawImage(QRectF((side - w) / 2, (side - h) / 2, w, h), q)
+        else:
+            paint_strokes(p, self.strokes(), float(side), 0.0, 0.0, PEN_WIDTH, QColor("#000000"))
+        p.end()
+        return img

@@ -1,0 +1,99 @@
+"""A diverging colour map centred on 0 (blue negative, white 0, red positive) and its legend."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QImage, QLinearGradient, QPainter, QPaintEvent
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+# ColorBrewer RdBu, reversed: readable for the common forms of colour blindness.
+_ANCHORS = [
+    (-1.0, (33, 102, 172)),
+    (-0.5, (103, 169, 207)),
+    (-0.2, (209, 229, 240)),
+    (0.0, (247, 247, 247)),
+    (0.2, (253, 219, 199)),
+    (0.5, (239, 138, 98)),
+    (1.0, (178, 24, 43)),
+]
+_MISSING = (206, 212, 218)
+
+
+def _build_lut(n: int = 256) -> np.ndarray:
+    xs = np.linspace(-1.0, 1.0, n)
+    pos = np.array([a for a, _ in _ANCHORS])
+    cols = np.array([c for _, c in _ANCHORS], dtype=np.float64)
+    lut = np.stack([np.interp(xs, pos, cols[:, k]) for k in range(3)], axis=1)
+    return np.round(lut).astype(np.uint8)
+
+
+LUT = _build_lut()
+
+
+def colour_of(value: float, vmax: float = 1.0) -> QColor:
+    r, g, b = LUT[_index(np.array([value], dtype=np.float64), vmax)[0]]
+    return QColor(int(r), int(g), int(b))
+
+
+def _index(values: np.ndarray, vmax: float) -> np.ndarray:
+    v = np.nan_to_num(values / max(vmax, 1e-12), nan=0.0)
+    return np.clip(np.round((v + 1.0) * 0.5 * (len(LUT) - 1)), 0, len(LUT) - 1).astype(np.intp)
+
+
+def diverging_image(values: np.ndarray, vmax: float = 1.0) -> QImage:
+    """A 2-D array -> RGB image, -vmax blue, 0 white, +vmax red; NaN cells grey (padding)."""
+    a = np.asarray(values, dtype=np.float64)
+    rgb = LUT[_index(a, vmax)]
+    rgb[np.isnan(a)] = _MISSING
+    rgb = np.ascontiguousarray(rgb)
+    h, w = a.shape
+    return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+def text_colour_for(value: float, vmax: float = 1.0) -> QColor:
+    return QColor("#ffffff") if abs(value) / max(vmax, 1e-12) > 0.55 else QColor("#212529")
+
+
+class Legend(QWidget):
+    """A colour bar from -vmax to +vmax with its meaning."""
+
+    def __init__(self, text: str = "tanh activation", vmax: float = 1.0, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.text = text
+        self.vmax = vmax
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setFixedHeight(44)
+
+    def sizeHint(self) -> QSize:
+        return QSize(200, 44)
+
+    def set_range(self, vmax: float, text: str | None = None) -> None:
+        self.vmax = vmax
+        if text is not None:
+            self.text = text
+        self.update()
+
+    def paintEvent(self, ev: QPaintEvent) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        f = QFont(self.font())
+        f.setPixelSize(11)
+        p.setFont(f)
+        bar = QRectF(8, 4, max(20.0, self.width() - 16.0), 12)
+        grad = QLinearGradient(bar.topLeft(), bar.topRight())
+        for pos, (r, g, b) in _ANCHORS:
+            grad.setColorAt((pos + 1.0) / 2.0, QColor(r, g, b))
+        p.setPen(QColor("#adb5bd"))
+        p.setBrush(grad)
+        p.drawRect(bar)
+        p.setPen(QColor("#495057"))
+        v = self.vmax
+        fmt = (lambda x: f"{x:+.0f}") if v >= 10 else (lambda x: f"{x:+.2g}")
+        y = bar.bottom() + 2
+        p.drawText(QRectF(bar.left(), y, 60, 14), Qt.AlignmentFlag.AlignLeft, fmt(-v).replace("-", "−"))
+        p.drawText(QRectF(bar.center().x() - 30, y, 60, 14), Qt.AlignmentFlag.AlignHCenter, "0")
+        p.drawText(QRectF(bar.right() - 60, y, 60, 14), Qt.AlignmentFlag.AlignRight, fmt(v))
+        p.setPen(QColor("#868e96"))
+        p.drawText(QRectF(bar.left(), y + 14, bar.width(), 14), Qt.AlignmentFlag.AlignHCenter, self.text)
+        p.end()

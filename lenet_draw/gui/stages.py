@@ -1,0 +1,102 @@
+"""The preprocessing strip: the ink cropped, fitted to 20x20, centred by mass, the 32x32 input.
+
+Each stage is drawn pixelated (no smoothing), so a person sees the pixels the network gets
+and why a digit drawn small in a corner is still read right.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QWidget
+
+#: (attribute of Stages, caption) in pipeline order.
+STAGES = (
+    ("cropped", "Ink\ncropped"),
+    ("fitted", "Fitted\n20×20"),
+    ("centred", "Centred\n28×28"),
+    ("input", "Input\n32×32"),
+)
+
+
+def gray_image(arr: np.ndarray) -> QImage:
+    """Ink = 1 as white on black, the way MNIST stores digits and the network sees them."""
+    a = np.ascontiguousarray((np.clip(arr, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8))
+    h, w = a.shape
+    return QImage(a.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
+
+
+class StageTile(QWidget):
+    def __init__(self, key: str, caption: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.key = key
+        self.caption = caption
+        self.array: np.ndarray | None = None
+        self.centre_of_mass: tuple[float, float] | None = None
+        self._image: QImage | None = None
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(56, 72)
+
+    def sizeHint(self) -> QSize:
+        return QSize(96, 118)
+
+    def set_array(self, arr: np.ndarray | None, com: tuple[float, float] | None = None) -> None:
+        self.array = None if arr is None else np.asarray(arr)
+        self.centre_of_mass = com
+        self._image = None if arr is None or arr.size == 0 else gray_image(self.array)
+        if arr is not None:
+            h, w = self.array.shape
+            self.setToolTip(f"{self.caption.replace(chr(10), ' ')}: {w}×{h} pixels")
+        self.update()
+
+    def paintEvent(self, ev: QPaintEvent) -> None:
+        p = QPainter(self)
+        f = QFont(self.font())
+        f.setPixelSize(11)
+        p.setFont(f)
+        text_h = 2 * p.fontMetrics().height() + 4
+        side = max(8.0, min(self.width() - 4.0, self.height() - text_h - 4.0))
+        box = QRectF((self.width() - side) / 2, 2, side, side)
+        p.fillRect(box, QColor("#000000"))
+        if self._image is not None:
+            img = self._image
+            scale = min(side / img.width(), side / img.height())
+            w, h = img.width() * scale, img.height() * scale
+            target = QRectF(box.center().x() - w / 2, box.center().y() - h / 2, w, h)
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+            p.drawImage(target, img)
+            if self.centre_of_mass is not None and self.key in ("centred", "input"):
+                off = 2.0 if self.key == "input" else 0.0
+                cx, cy = self.centre_of_mass
+                pt = QPointF(target.x() + (cx + off + 0.5) * scale, target.y() + (cy + off + 0.5) * scale)
+                p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+                p.setPen(QPen(QColor("#ff6b6b"), 1.5))
+                p.drawLine(pt - QPointF(5, 0), pt + QPointF(5, 0))
+                p.drawLine(pt - QPointF(0, 5), pt + QPointF(0, 5))
+        p.setPen(QColor("#495057"))
+        p.drawText(QRectF(0, box.bottom() + 2, self.width(), text_h), Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, self.caption)
+        p.end()
+
+
+class StagesStrip(QWidget):
+    """Four tiles, updated together from a Prediction's ``stages``."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(6, 4, 6, 4)
+        lay.setSpacing(6)
+        self.tiles = {key: StageTile(key, caption, self) for key, caption in STAGES}
+        for t in self.tiles.values():
+            lay.addWidget(t)
+        self.stages = None
+
+    def show_stages(self, stages) -> None:
+        """``stages`` from the engine, or None to show nothing."""
+        self.stages = stages
+        for key, tile in self.tiles.items():
+            if stages is None:
+                tile.set_array(None)
+            else:
+                tile.set_array(getattr(stages, key), getattr(stages, "centre_of_mass", None))
