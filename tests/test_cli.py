@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from lenet_draw.cli import main
+from lenet_draw.weights import load_weights
+
+
+def test_predict_prints_top_three(tmp_path, mnist_test, capsys):
+    idx = [int(np.flatnonzero(mnist_test.labels == d)[0]) for d in (3, 7)]
+    paths = []
+    for i in idx:
+        p = tmp_path / f"digit{i}.png"
+        Image.fromarray(255 - mnist_test.images[i]).resize((140, 140)).save(p)  # dark ink on white
+        paths.append(str(p))
+    assert main(["predict", *paths]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2
+    for line, i in zip(lines, idx):
+        first = line.split(": ", 1)[1].split(" ")[0]
+        assert int(first) == mnist_test.labels[i], line
+        assert line.count("%") == 3
+
+
+def test_predict_reports_unreadable_and_blank_files(tmp_path, capsys):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not a picture")
+    blank = tmp_path / "blank.png"
+    Image.new("L", (50, 50), 255).save(blank)
+    assert main(["predict", str(bad), str(blank)]) == 1
+    out = capsys.readouterr().out
+    assert "bad.png: cannot read image" in out
+    assert "blank.png: no ink found, no prediction" in out
+
+
+def test_eval_prints_accuracy_and_saves_confusion(tmp_path, mnist_dir, capsys):
+    png = tmp_path / "conf.png"
+    assert main(["eval", "--data", str(mnist_dir), "--confusion-png", str(png)]) == 0
+    out = capsys.readouterr().out
+    assert "accuracy:" in out and "confusion matrix" in out
+    assert Image.open(png).size[0] > 400
+
+
+def test_train_writes_weights_with_metadata(tmp_path, mnist_dir, capsys):
+    out = tmp_path / "w.pt"
+    assert main(["train", "--data", str(mnist_dir), "--epochs", "1", "--limit", "600", "--out", str(out), "--seed", "3"]) == 0
+    meta = load_weights(out).meta
+    assert meta["command"] == f"lenet-draw train --data {mnist_dir} --epochs 1 --limit 600 --out {out} --seed 3"
+    assert meta["epochs"] == 1 and meta["seed"] == 3 and meta["train_images"] == 600
+    assert 0 < meta["test_accuracy"] <= 100
+
+
+def test_bad_weights_on_the_command_line_is_one_clear_line(tmp_path, capsys):
+    bad = tmp_path / "w.pt"
+    bad.write_bytes(b"\x80\x02garbage")
+    with pytest.raises(SystemExit) as exc:
+        main(["predict", "--weights", str(bad), str(bad)])
+    assert "not a readable weights file" in str(exc.value)
