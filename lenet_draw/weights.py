@@ -33,6 +33,22 @@ class WeightsError(ValueError):
     """A weights file cannot be used; ``str(err)`` says why in plain words."""
 
 
+def _brief(v: Any, limit: int = 40) -> str:
+    """repr() cut short, for values read from a file (a 5000-digit int cannot even be printed)."""
+    try:
+        text = repr(v)
+    except ValueError:
+        return f"a {type(v).__name__} too large to show"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _finite(v: int | float) -> bool:
+    try:
+        return math.isfinite(v)
+    except OverflowError:  # an int too large for a float
+        return False
+
+
 @dataclass(frozen=True)
 class InputConvention:
     """How the network expects its input: ``((pixel * scale) - mean) / std``.
@@ -49,12 +65,12 @@ class InputConvention:
     def __post_init__(self) -> None:
         for name in ("mean", "std", "scale"):
             v = getattr(self, name)
-            if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
-                raise WeightsError(f"The file's input convention has an invalid {name}: {v!r}.")
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or not _finite(v):
+                raise WeightsError(f"The file's input convention has an invalid {name}: {_brief(v)}.")
         if self.std <= 0 or self.scale <= 0:
             raise WeightsError("The file's input convention needs a positive std and scale.")
-        if self.ink not in ("light", "dark"):
-            raise WeightsError(f"The file's input convention names ink {self.ink!r}; expected 'light' or 'dark'.")
+        if not isinstance(self.ink, str) or self.ink not in ("light", "dark"):
+            raise WeightsError(f"The file's input convention names ink {_brief(self.ink)}; expected 'light' or 'dark'.")
 
     def apply(self, x: torch.Tensor) -> torch.Tensor:
         """Map 0..1 images with ink = 1 to what the network was trained on."""
@@ -92,7 +108,8 @@ class Weights:
     @property
     def test_accuracy(self) -> float | None:
         acc = self.meta.get("test_accuracy")
-        return float(acc) if isinstance(acc, (int, float)) else None
+        ok = isinstance(acc, (int, float)) and not isinstance(acc, bool) and _finite(acc)
+        return float(acc) if ok else None
 
     def build_model(self) -> LeNet5:
         model = LeNet5()
@@ -178,6 +195,9 @@ def validate_state_dict(sd: Mapping[str, Any]) -> "OrderedDict[str, torch.Tensor
             raise WeightsError(
                 f"'{k}' has shape {_shape(v.shape)}; LeNet-5 needs {_shape(_EXPECTED[k])}."
             )
+        if v.layout != torch.strided or v.is_meta:
+            kind = "holds no data (a meta tensor)" if v.is_meta else f"is a {str(v.layout).replace('torch.', '')} tensor"
+            raise WeightsError(f"'{k}' {kind}; weights must be a plain dense tensor.")
         if not (v.is_floating_point()):
             raise WeightsError(f"'{k}' holds {str(v.dtype).replace('torch.', '')} values; weights must be floating point.")
         v = v.detach().to("cpu", torch.float32).contiguous()
@@ -187,8 +207,15 @@ def validate_state_dict(sd: Mapping[str, Any]) -> "OrderedDict[str, torch.Tensor
     return clean
 
 
+def _key(k: str, limit: int = 60) -> str:
+    """A key name from a file, quoted, on one line and short (names can hold anything)."""
+    if k.isprintable() and len(k) <= limit:
+        return f"'{k}'"
+    return _brief(k, limit)
+
+
 def _names(keys: list[str], limit: int = 4) -> str:
-    shown = ", ".join(f"'{k}'" for k in keys[:limit])
+    shown = ", ".join(_key(k) for k in keys[:limit])
     more = len(keys) - limit
     return shown + (f" and {more} more" if more > 0 else "")
 
@@ -210,12 +237,12 @@ def _read_safetensors(path: Path) -> tuple[dict, dict]:
     if "input" in meta:
         try:
             checkpoint["input"] = json.loads(meta["input"])
-        except ValueError:
+        except (ValueError, RecursionError):
             raise WeightsError(f"{path.name} has an unreadable input convention in its metadata.")
     if "meta" in meta:
         try:
             checkpoint["meta"] = json.loads(meta["meta"])
-        except ValueError:
+        except (ValueError, RecursionError):
             checkpoint["meta"] = {}
     return tensors, checkpoint
 
@@ -225,12 +252,33 @@ def _short(exc: BaseException) -> str:
     return text[:160]
 
 
+def _check_zip_size(path: Path) -> None:
+    """Refuse a zip whose entries expand beyond MAX_FILE_BYTES before torch decompresses it.
+
+    torch reads deflated entries too, so a small file could otherwise ask for gigabytes.
+    """
+    try:
+        with zipfile.ZipFile(path) as z:
+            total = sum(max(0, i.file_size) for i in z.infolist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+        raise WeightsError(
+            f"{path.name} is not a readable weights file: it may be truncated or in another format."
+        ) from exc
+    if total > MAX_FILE_BYTES:
+        raise WeightsError(
+            f"{path.name} expands to {total / 2**20:.0f} MB when unpacked; LeNet-5 weights take about "
+            "0.25 MB, so it was refused without unpacking it."
+        )
+
+
 def _read_torch(path: Path) -> Any:
     try:
         return torch.load(str(path), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         msg = str(exc)
-        if "weights_only" in msg or "Unsupported global" in msg or "GLOBAL" in msg:
+        # torch words every weights_only refusal alike; only these mean the file asked for objects
+        # (garbage after a pickle header reads "Unsupported operand" and is just unreadable).
+        if any(w in msg for w in ("Unsupported global", "GLOBAL", "reduce", "Can only build", "Can only create", "allowlist")):
             raise WeightsError(
                 f"{path.name} contains Python objects other than tensors; it was refused because "
                 "opening it could run code. Save the weights with torch.save(model.state_dict(), ...)."
@@ -241,30 +289,35 @@ def _read_torch(path: Path) -> Any:
         raise WeightsError(
             f"{path.name} is not a readable weights file: it may be truncated or in another format."
         ) from exc
+    except Exception as exc:  # a damaged file can make the unpickler fail in any way
+        raise WeightsError(
+            f"{path.name} is not a readable weights file ({type(exc).__name__} while unpacking it)."
+        ) from exc
 
 
 def load_weights(path: str | os.PathLike) -> Weights:
     """Read and validate a weights file; raise WeightsError with a clear sentence if unusable."""
     path = Path(path)
-    if not path.exists():
-        raise WeightsError(f"{path} does not exist.")
-    if path.is_dir():
-        raise WeightsError(f"{path} is a folder, not a weights file.")
     try:
+        # The size is checked before the file is opened: a file of gigabytes is never read.
+        if not path.exists():
+            raise WeightsError(f"{path} does not exist.")
+        if path.is_dir():
+            raise WeightsError(f"{path} is a folder, not a weights file.")
         size = path.stat().st_size
+        if size == 0:
+            raise WeightsError(f"{path.name} is empty.")
+        if size > MAX_FILE_BYTES:
+            raise WeightsError(
+                f"{path.name} is {size / 2**20:.0f} MB; LeNet-5 weights take about 0.25 MB, so this is "
+                "not a LeNet-5 weights file."
+            )
         with open(path, "rb") as f:
             head = f.read(16)
     except PermissionError as exc:
         raise WeightsError(f"{path.name} cannot be read: permission denied.") from exc
-    except OSError as exc:
-        raise WeightsError(f"{path.name} cannot be read: {exc.strerror or exc}.") from exc
-    if size == 0:
-        raise WeightsError(f"{path.name} is empty.")
-    if size > MAX_FILE_BYTES:
-        raise WeightsError(
-            f"{path.name} is {size / 2**20:.0f} MB; LeNet-5 weights take about 0.25 MB, so this is "
-            "not a LeNet-5 weights file."
-        )
+    except OSError as exc:  # name too long, I/O error, a parent folder that cannot be entered ...
+        raise WeightsError(f"{path.name[:80]} cannot be read: {exc.strerror or _short(exc)}.") from exc
     if path.suffix.lower() == ".safetensors":
         sd, checkpoint = _read_safetensors(path)
     else:
@@ -273,6 +326,8 @@ def load_weights(path: str | os.PathLike) -> Weights:
                 f"{path.name} is not a PyTorch weights file (use a .pt/.pth saved by torch.save, "
                 "or a .safetensors file)."
             )
+        if head.startswith(b"PK"):
+            _check_zip_size(path)
         obj = _read_torch(path)
         sd, checkpoint = _find_state_dict(obj)
     state = validate_state_dict(sd)
@@ -281,7 +336,7 @@ def load_weights(path: str | os.PathLike) -> Weights:
     if isinstance(raw_conv, Mapping):
         try:
             convention = InputConvention.from_mapping(raw_conv)
-        except TypeError as exc:
+        except (TypeError, OverflowError, RecursionError) as exc:
             raise WeightsError(f"{path.name} has an unreadable input convention ({_short(exc)}).") from exc
     meta = checkpoint.get("meta") if isinstance(checkpoint, Mapping) else None
     meta = dict(meta) if isinstance(meta, Mapping) else {}
