@@ -59,16 +59,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from PIL import Image, UnidentifiedImageError
+    from lenet_draw.images import ImageError, open_image
 
     engine = _engine(args.weights, args.device)
     status = 0
     for name in args.images:
         try:
-            with Image.open(name) as im:
-                pred = engine.predict_image(im, activations=False)
-        except (OSError, UnidentifiedImageError, Image.DecompressionBombError, ValueError) as exc:
-            print(f"{name}: cannot read image ({exc})")
+            pred = engine.predict_image(open_image(name), activations=False)
+        except ImageError as exc:
+            print(f"{name}: {exc}")
             status = 1
             continue
         if pred is None:

@@ -215,6 +215,45 @@ def _pad(field28: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- images
 
 
+#: Pictures longer than this on a side are box-reduced first: the ink ends up 20 pixels tall,
+#: and a 50-megapixel photo would otherwise take seconds and most of a gigabyte.
+MAX_IMAGE_SIDE = 2048
+
+
+def _border(a: np.ndarray) -> np.ndarray:
+    return np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]])
+
+
+def _convert(image: Image.Image, mode: str) -> Image.Image:
+    """``image.convert(mode)`` for every PIL mode, including those without a direct path."""
+    if image.mode == "LAB" and mode == "L":
+        return image.getchannel("L")  # lightness; PIL cannot convert LAB to L
+    try:
+        return image.convert(mode)
+    except ValueError:
+        via = {"La": "LA", "RGBa": "RGBA", "LAB": "RGB"}.get(image.mode, "RGBA")
+        if image.mode == "LAB":
+            return image.getchannel("L").convert(mode)
+        return image.convert(via).convert(mode)
+
+
+def _shrink(image: Image.Image) -> Image.Image:
+    """Box-reduce a picture larger than MAX_IMAGE_SIDE (by a whole factor, like the later fit)."""
+    k = -(-max(image.size) // MAX_IMAGE_SIDE)
+    if k <= 1:
+        return image
+    try:
+        return image.reduce(k)
+    except ValueError:  # modes reduce() lacks: 1, P, I;16
+        if image.mode.startswith("I;16"):
+            wider = "I"
+        elif image.mode == "P":
+            wider = "RGBA" if "transparency" in image.info else "RGB"
+        else:
+            wider = "L" if image.mode == "1" else "RGBA"
+        return _convert(image, wider).reduce(k)
+
+
 def image_to_ink(image: Image.Image | np.ndarray) -> np.ndarray:
     """A picture of a digit -> float32 ink map (ink = 1), whatever its mode and polarity.
 
@@ -231,17 +270,34 @@ def image_to_ink(image: Image.Image | np.ndarray) -> np.ndarray:
             top = float(gray.max()) if gray.size else 0.0
             gray = (gray / top if top > 1.0 else gray).astype(np.float32)
         if gray.ndim == 3:
+            if gray.shape[2] == 0:
+                return np.zeros((0, 0), dtype=np.float32)
             gray = gray[..., :3].mean(axis=2) if gray.shape[2] >= 3 else gray[..., 0]
     else:
         image.load()
-        has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
+        image = _shrink(image)
+        has_alpha = image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or (
+            image.mode == "P" and "transparency" in image.info
+        )
+        gray = None
         if has_alpha:
-            rgba = image.convert("RGBA")
-            alpha = np.asarray(rgba, dtype=np.float32)[..., 3] / 255.0
-            if alpha.min() < 0.99:
-                return alpha.astype(np.float32)
-            image = rgba.convert("RGB")
-        if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+            rgba = _convert(image, "RGBA")
+            px = np.asarray(rgba, dtype=np.float32) / 255.0
+            alpha = px[..., 3]
+            if alpha.size and alpha.min() < 0.99:
+                if float(np.median(_border(alpha))) < 0.5:
+                    # A transparent background: whatever is opaque is ink, in any colour.
+                    return alpha.astype(np.float32)
+                # An opaque background with transparent bits (rounded corners, a cut-out):
+                # flatten onto the background's own shade so they read as background.
+                lum = px[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+                bg = float(np.median(_border(lum)[_border(alpha) > 0.5]))
+                gray = lum * alpha + bg * (1.0 - alpha)
+            else:
+                image = rgba.convert("RGB")
+        if gray is not None:
+            pass
+        elif image.mode in ("I;16", "I;16B", "I;16L", "I"):
             arr = np.asarray(image, dtype=np.float64)
             top = float(arr.max())
             gray = (arr / top if top > 0 else arr).astype(np.float32)
@@ -250,7 +306,7 @@ def image_to_ink(image: Image.Image | np.ndarray) -> np.ndarray:
             top = float(gray.max())
             gray = gray / top if top > 1.0 else gray
         else:
-            gray = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+            gray = np.asarray(_convert(image, "L"), dtype=np.float32) / 255.0
     if gray.ndim != 2 or gray.size == 0:
         return np.zeros((0, 0), dtype=np.float32)
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])

@@ -1,0 +1,109 @@
+"""Opening image files a person hands the app, safely.
+
+``open_image(path)`` returns a decoded ``PIL.Image`` or raises ``ImageError`` whose message is
+one sentence a person understands: missing file, folder, no permission, not an image, truncated
+or damaged, no pixels, or too many pixels. The size is checked from the header before anything
+is decoded, so a small file that claims billions of pixels (a decompression bomb) costs nothing.
+
+Pure pillow: no Qt, no torch.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+#: Images with more pixels than this are refused before decoding (a 64-megapixel photo passes).
+MAX_IMAGE_PIXELS = 64_000_000
+#: Files larger than this are refused before they are opened.
+MAX_FILE_BYTES = 512 * 1024 * 1024
+#: JPEGs are decoded at reduced scale down to about this size; the digit ends up 20 pixels tall.
+_DRAFT_SIZE = (2048, 2048)
+
+
+class ImageError(ValueError):
+    """An image file cannot be used; ``str(err)`` says why in plain words."""
+
+
+def _name(path: Path) -> str:
+    name = path.name or str(path)
+    return name if len(name) <= 80 else name[:77] + "..."
+
+
+def _too_many_pixels(path: Path, size: tuple[int, int]) -> ImageError:
+    w, h = size
+    return ImageError(
+        f"{_name(path)} is {w} x {h} pixels ({w * h / 1e6:.0f} megapixels); images over "
+        f"{MAX_IMAGE_PIXELS / 1e6:.0f} megapixels are refused before decoding, to keep memory safe."
+    )
+
+
+def open_image(path: str | os.PathLike) -> Image.Image:
+    """Open, check and decode an image file; raise ImageError with a clear sentence if unusable.
+
+    The result is fully loaded (the file is closed), upright per its EXIF orientation, and
+    is the first frame of an animation or multi-page file.
+    """
+    path = Path(path)
+    try:
+        if not path.exists():
+            raise ImageError(f"{path} does not exist.")
+        if path.is_dir():
+            raise ImageError(f"{_name(path)} is a folder, not an image.")
+        size = path.stat().st_size
+        if size == 0:
+            raise ImageError(f"{_name(path)} is empty.")
+        if size > MAX_FILE_BYTES:
+            raise ImageError(f"{_name(path)} is {size / 2**20:.0f} MB, too large for a picture of a digit.")
+        f = open(path, "rb")
+    except PermissionError as exc:
+        raise ImageError(f"{_name(path)} cannot be read: permission denied.") from exc
+    except OSError as exc:
+        raise ImageError(f"{_name(path)} cannot be read: {exc.strerror or exc}.") from exc
+    with f:
+        with warnings.catch_warnings():
+            # PIL warns on large images and raises past twice its own limit; ours is lower.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            try:
+                im = Image.open(f)
+            except Image.DecompressionBombError as exc:
+                raise ImageError(
+                    f"{_name(path)} claims more pixels than any picture of a digit needs; it was refused "
+                    "before decoding, to keep memory safe."
+                ) from exc
+            except UnidentifiedImageError as exc:
+                raise ImageError(f"{_name(path)} is not an image in a format this app can read.") from exc
+            except Exception as exc:  # a damaged header can fail in many ways
+                raise ImageError(f"{_name(path)} is not a readable image: its header is damaged.") from exc
+            with im:
+                w, h = im.size
+                if w <= 0 or h <= 0:
+                    raise ImageError(f"{_name(path)} has no pixels ({w} x {h}).")
+                if w * h > MAX_IMAGE_PIXELS:
+                    raise _too_many_pixels(path, im.size)
+                try:
+                    if im.format == "JPEG":
+                        im.draft(im.mode, _DRAFT_SIZE)
+                    im.seek(0)
+                    im.load()
+                except Image.DecompressionBombError as exc:
+                    raise _too_many_pixels(path, im.size) from exc
+                except MemoryError as exc:
+                    raise ImageError(f"{_name(path)} is too large to decode in the memory available.") from exc
+                except Exception as exc:  # truncated data, bad checksums, broken chunks ...
+                    raise ImageError(
+                        f"{_name(path)} could not be decoded: it is truncated or damaged."
+                    ) from exc
+                try:
+                    upright = ImageOps.exif_transpose(im)
+                except Exception:  # a damaged EXIF block must not lose a readable picture
+                    upright = im.copy()
+    if upright.width <= 0 or upright.height <= 0:  # pragma: no cover - guarded above
+        raise ImageError(f"{_name(path)} has no pixels.")
+    return upright
+
+
+__all__ = ["ImageError", "MAX_IMAGE_PIXELS", "open_image"]
