@@ -25,6 +25,7 @@ class BigDigit(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)  # paints every pixel itself
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.setFixedHeight(118)
         self.state = "empty"  # "empty" | "sure" | "unsure" | "waiting"
@@ -44,6 +45,7 @@ class BigDigit(QWidget):
 
     def paintEvent(self, ev: QPaintEvent) -> None:
         p = QPainter(self)
+        p.fillRect(self.rect(), self.palette().window())
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         r = QRectF(self.rect())
         big = QFont(self.font())
@@ -73,6 +75,7 @@ class ProbabilityBars(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)  # paints every pixel itself
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumHeight(10 * 16)
         self.probabilities: np.ndarray | None = None
@@ -88,6 +91,7 @@ class ProbabilityBars(QWidget):
 
     def paintEvent(self, ev: QPaintEvent) -> None:
         p = QPainter(self)
+        p.fillRect(self.rect(), self.palette().window())
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         f = QFont(self.font())
         f.setPixelSize(max(10, min(15, int(self.height() / 10 * 0.6))))

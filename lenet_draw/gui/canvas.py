@@ -172,6 +172,8 @@ class Canvas(QWidget):
         self._undo: list[Document] = []
         self._redo: list[Document] = []
         self._active: list[tuple[float, float, float]] | None = None  # the stroke being drawn
+        self._active_path: QPainterPath | None = None  # its smoothed path, grown point by point
+        self._active_path_len = 0  # how many points the path covers
         self._erasing = False
         self._last_erase: np.ndarray | None = None
         self._press_state: tuple[Document, list[Document]] | None = None
@@ -308,6 +310,7 @@ class Canvas(QWidget):
             self._doc = Document()
             self._cache = None
         self._active = [(x, y, pressure)]
+        self._active_path = None
         self.update()
         self.changed.emit()
         self.historyChanged.emit(self.can_undo(), self.can_redo())
@@ -354,6 +357,7 @@ class Canvas(QWidget):
         elif self._active is not None:
             stroke = np.asarray(self._active, dtype=np.float64)
             self._active = None
+            self._active_path = None
             self._doc = Document(strokes=self._doc.strokes + (stroke,))
             self._cache = None
             self.update()
@@ -443,7 +447,7 @@ class Canvas(QWidget):
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         if self._active:
             p.setClipRect(r.adjusted(-2, -2, 2, 2))
-            paint_strokes(p, [np.asarray(self._active)], r.width(), r.x(), r.y(), PEN_WIDTH, INK)
+            self._paint_active(p, r)
             p.setClipping(False)
         if self.is_empty():
             p.setPen(GUIDE)
@@ -460,9 +464,33 @@ class Canvas(QWidget):
             p.setPen(QPen(QColor("#495057"), 1.2, Qt.PenStyle.DashLine))
             p.setBrush(QColor(255, 255, 255, 90))
             p.drawEllipse(self._hover, rad, rad)
-        if self.hasFocus():
-            pass
         p.end()
+
+    def _paint_active(self, p: QPainter, r: QRectF) -> None:
+        """The stroke being drawn; its path grows by one curve per point instead of being
+        rebuilt, so a long stroke costs the same per move as a short one."""
+        pts = self._active
+        pressures = {pt[2] for pt in pts[-8:]} | {pts[0][2]}
+        if len(pressures) > 1:  # a pen with varying pressure: segment by segment
+            paint_strokes(p, [np.asarray(pts)], r.width(), r.x(), r.y(), PEN_WIDTH, INK)
+            return
+        key = (r.x(), r.y(), r.width())
+        if self._active_path is None or getattr(self, "_active_key", None) != key or self._active_path_len > len(pts):
+            self._active_path = QPainterPath(QPointF(r.x() + pts[0][0] * r.width(), r.y() + pts[0][1] * r.width()))
+            self._active_path_len = 1
+            self._active_key = key
+        s, ox, oy = r.width(), r.x(), r.y()
+        path = self._active_path
+        for i in range(self._active_path_len, len(pts) - 1):
+            (x0, y0, _), (x1, y1, _) = pts[i], pts[i + 1]
+            path.quadTo(QPointF(ox + x0 * s, oy + y0 * s), QPointF(ox + (x0 + x1) / 2 * s, oy + (y0 + y1) / 2 * s))
+        self._active_path_len = max(self._active_path_len, len(pts) - 1)
+        full = QPainterPath(path)
+        full.lineTo(QPointF(ox + pts[-1][0] * s, oy + pts[-1][1] * s))
+        w = PEN_WIDTH * s * (0.35 + 0.65 * float(pts[0][2]))
+        p.setPen(QPen(INK, w, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawPath(full)
 
     def render_drawing(self, side: int = 560) -> QImage:
         """The drawing on white, ``side`` pixels square: what File > Save Drawing writes."""

@@ -37,18 +37,34 @@ def colour_of(value: float, vmax: float = 1.0) -> QColor:
 
 
 def _index(values: np.ndarray, vmax: float) -> np.ndarray:
-    v = np.nan_to_num(values / max(vmax, 1e-12), nan=0.0)
-    return np.clip(np.round((v + 1.0) * 0.5 * (len(LUT) - 1)), 0, len(LUT) - 1).astype(np.intp)
+    scale = 0.5 * (len(LUT) - 1) / max(vmax, 1e-12)
+    idx = np.rint(values * scale + 0.5 * (len(LUT) - 1))
+    np.clip(idx, 0, len(LUT) - 1, out=idx)
+    if np.isnan(idx).any():
+        idx[np.isnan(idx)] = (len(LUT) - 1) / 2
+    return idx.astype(np.intp)
+
+
+def diverging_rgb(values: np.ndarray, vmax: float = 1.0) -> np.ndarray:
+    """Any-shaped array -> uint8 RGB of shape (..., 3); NaN cells grey (padding)."""
+    a = np.asarray(values, dtype=np.float32)
+    rgb = LUT[_index(a, vmax)]
+    missing = np.isnan(a)
+    if missing.any():
+        rgb[missing] = _MISSING
+    return rgb
+
+
+def rgb_image(rgb: np.ndarray) -> QImage:
+    """(H, W, 3) uint8 -> a QImage that owns a copy of the pixels."""
+    rgb = np.ascontiguousarray(rgb)
+    h, w = rgb.shape[:2]
+    return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
 
 
 def diverging_image(values: np.ndarray, vmax: float = 1.0) -> QImage:
     """A 2-D array -> RGB image, -vmax blue, 0 white, +vmax red; NaN cells grey (padding)."""
-    a = np.asarray(values, dtype=np.float64)
-    rgb = LUT[_index(a, vmax)]
-    rgb[np.isnan(a)] = _MISSING
-    rgb = np.ascontiguousarray(rgb)
-    h, w = a.shape
-    return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+    return rgb_image(diverging_rgb(values, vmax))
 
 
 def text_colour_for(value: float, vmax: float = 1.0) -> QColor:

@@ -27,7 +27,7 @@ def draw_stroke(
     canvas,
     points: Sequence[Point],
     button: Qt.MouseButton = Qt.MouseButton.LeftButton,
-    process_every: int | None = 4,
+    process_every: int | None = 8,
     on_move=None,
 ) -> None:
     """Press at the first point, move through the rest, release at the last.

@@ -15,7 +15,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from lenet_draw.gui.colormap import Legend, diverging_image, text_colour_for
+from lenet_draw.gui.colormap import Legend, diverging_image, diverging_rgb, rgb_image, text_colour_for
 
 #: Layer -> shape of one image's activation. Mirrors lenet_draw.model.LAYER_SHAPES (a test
 #: checks they agree) so the window can lay itself out before torch has been imported.
@@ -61,6 +61,7 @@ class LayerView(QWidget):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)  # paints every pixel itself
         self.name = name
         self.shape = tuple(shape)
         self.title = title or shape_label(name, self.shape)
@@ -96,7 +97,12 @@ class LayerView(QWidget):
         self.vmax = float(np.max(np.abs(a))) if self.symmetric_auto else 1.0
         if not np.isfinite(self.vmax) or self.vmax <= 0:
             self.vmax = 1.0
-        self._images = [diverging_image(self.tile(i), self.vmax) for i in range(self.count)]
+        # One vectorised colour lookup for the whole layer, then one image per map.
+        if len(self.shape) == 3:
+            rgb = diverging_rgb(a, self.vmax)
+            self._images = [rgb_image(rgb[i]) for i in range(self.count)]
+        else:
+            self._images = [rgb_image(diverging_rgb(self.tile(0), self.vmax))]
         self.update()
 
     def tile(self, index: int) -> np.ndarray:
@@ -194,6 +200,7 @@ class LayerView(QWidget):
 
     def paintEvent(self, ev: QPaintEvent) -> None:
         p = QPainter(self)
+        p.fillRect(self.rect(), self.palette().window())
         f, bold = self._title_font(), self._title_font(bold=True)
         name, _, rest = self.title.partition(" ")
         head = QFontMetricsF(bold).horizontalAdvance(name + " ")
@@ -238,6 +245,7 @@ class MapDetail(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)  # paints every pixel itself
         self.view: LayerView | None = None
         self.index = -1
         self._cursor: tuple[int, int] | None = None

@@ -227,6 +227,11 @@ class MainWindow(QMainWindow):
         self.weights_status = QLabel("Loading LeNet-5…")
         self.device_status = QLabel("")
         self.timing_status = QLabel("")
+        self._last_timing: tuple[float, float] | None = None
+        self._timing_timer = QTimer(self)
+        self._timing_timer.setSingleShot(True)
+        self._timing_timer.setInterval(250)
+        self._timing_timer.timeout.connect(self._show_timing)
         for w in (self.weights_status, self.device_status, self.timing_status):
             w.setContentsMargins(8, 0, 8, 0)
             sb.addPermanentWidget(w)
@@ -500,7 +505,9 @@ class MainWindow(QMainWindow):
         self.stages.show_stages(None if pred is None else pred.stages)
         self.maps.show_activations(None if pred is None else pred.activations)
         if pred is not None:
-            self.timing_status.setText(f"preprocess {pred.preprocess_ms:.1f} ms · inference {pred.inference_ms:.1f} ms")
+            self._last_timing = (pred.preprocess_ms, pred.inference_ms)
+            if not self._timing_timer.isActive():  # text refreshes a few times a second, not per move
+                self._timing_timer.start()
             src = self.canvas.document.image_name if self.canvas.image() is not None else ""
             self.panel.source.setText(f"from {src}" if src else "")
         else:
@@ -508,6 +515,11 @@ class MainWindow(QMainWindow):
             if self.canvas.image() is not None:
                 self.statusBar().showMessage("No ink found in this image: nothing to classify", 6000)
         self.predictionShown.emit(pred)
+
+    def _show_timing(self) -> None:
+        if self._last_timing is not None:
+            pre, inf = self._last_timing
+            self.timing_status.setText(f"preprocess {pre:.1f} ms · inference {inf:.1f} ms")
 
     def predict_now(self):
         """Run any pending prediction at once and return what the window shows."""

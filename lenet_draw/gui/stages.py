@@ -30,6 +30,7 @@ def gray_image(arr: np.ndarray) -> QImage:
 class StageTile(QWidget):
     def __init__(self, key: str, caption: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)  # paints every pixel itself
         self.key = key
         self.caption = caption
         self.array: np.ndarray | None = None
@@ -52,6 +53,7 @@ class StageTile(QWidget):
 
     def paintEvent(self, ev: QPaintEvent) -> None:
         p = QPainter(self)
+        p.fillRect(self.rect(), self.palette().window())
         f = QFont(self.font())
         f.setPixelSize(11)
         p.setFont(f)

@@ -1,0 +1,37 @@
+"""Helpers shared by the GUI tests."""
+
+import numpy as np
+
+
+def settle(qtbot, window):
+    """Let the event loop run until no prediction is pending (what the person waits for)."""
+    qtbot.waitUntil(lambda: not window.predictor.pending(), timeout=5000)
+
+
+def fresh_prediction(window):
+    """What a new engine with the window's weights says about the canvas as it is now."""
+    from lenet_draw.engine import Engine
+    from lenet_draw.gui.canvas import PEN_WIDTH
+
+    eng = Engine(window.engine.weights, device="cpu")
+    img = window.canvas.image()
+    if img is not None:
+        return eng.predict_image(img)
+    return eng.predict_strokes(window.canvas.strokes(), pen_width=PEN_WIDTH)
+
+
+def assert_views_show(window, pred):
+    """Bars, big digit, stages and every feature map show exactly ``pred``."""
+    panel = window.panel
+    if pred is None:
+        assert panel.state == "empty"
+        assert panel.shown_probabilities() is None
+        assert all(v.activation is None for v in window.maps.views.values())
+        assert all(t.array is None for t in window.stages.tiles.values())
+        return
+    shown = panel.shown_probabilities()
+    np.testing.assert_allclose(shown, pred.probabilities, atol=1e-6)
+    assert panel.headline().startswith(str(pred.digit))
+    for name, view in window.maps.views.items():
+        np.testing.assert_allclose(view.activation, pred.activations[name], atol=1e-5)
+    np.testing.assert_allclose(window.stages.tiles["input"].array, pred.stages.input, atol=1e-6)
