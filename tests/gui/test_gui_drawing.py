@@ -289,3 +289,15 @@ def test_learned_kernels_view_shows_the_weights(qtbot, window):
     np.testing.assert_array_equal(c3[2 * 16 + 7], np.asarray(sd["c3.weight"])[7, 2])
     window.kernels_action.trigger()
     assert window.inside.currentWidget() is window.maps
+
+
+def test_thousands_of_moves_leave_python_singletons_alone(qtbot, window):
+    # PySide6 6.12.0 under Python 3.11 dropped a reference to None on each QTimer.start() and to
+    # True on each signal emit, aborting the app a few thousand moves into a drawing.
+    import sys
+
+    before = sys.getrefcount(None), sys.getrefcount(True)
+    draw_stroke(window.canvas, wavy_stroke(3000, seed=1), process_every=None)
+    settle(qtbot, window)
+    after = sys.getrefcount(None), sys.getrefcount(True)
+    assert after[0] > before[0] - 500 and after[1] > before[1] - 500
