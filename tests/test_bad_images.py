@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import builtins
 import io
+import os
 import struct
 import zlib
 from pathlib import Path
@@ -419,7 +420,12 @@ def test_cli_predict_reads_good_files_and_explains_bad_ones(tmp_path, capsys):
 
 # --------------------------------------------------------------------------- property tests
 
-_FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+#: LENET_DRAW_FUZZ_EXAMPLES=5000 for a long run; the default keeps the suite quick.
+_FUZZ = settings(
+    max_examples=int(os.environ.get("LENET_DRAW_FUZZ_EXAMPLES", "40")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 @pytest.fixture(scope="module")
