@@ -67,7 +67,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         try:
             pred = engine.predict_image(open_image(name), activations=False)
         except ImageError as exc:
-            print(f"{name}: {exc}")
+            print(f"{name}: cannot read image: {exc}")
             status = 1
             continue
         if pred is None:
