@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent
+from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 ACCENT = QColor("#1c7ed6")
@@ -27,7 +27,7 @@ class BigDigit(QWidget):
         super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)  # paints every pixel itself
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
-        self.setFixedHeight(118)
+        self.setFixedHeight(108)
         self.state = "empty"  # "empty" | "sure" | "unsure" | "waiting"
         self.digit: int | None = None
         self.confidence = 0.0
@@ -49,13 +49,14 @@ class BigDigit(QWidget):
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         r = QRectF(self.rect())
         big = QFont(self.font())
-        big.setPixelSize(76)
+        big.setPixelSize(70)
         big.setBold(True)
         p.setFont(big)
-        top = QRectF(r.x(), r.y(), r.width(), 86)
+        top = QRectF(r.x(), r.y(), r.width(), 80)
         if self.state in ("empty", "waiting"):
-            p.setPen(QColor("#ced4da"))
-            p.drawText(top, Qt.AlignmentFlag.AlignCenter, "–")
+            p.setPen(QPen(QColor("#ced4da"), 2, Qt.PenStyle.DashLine))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRoundedRect(QRectF(top.center().x() - 26, top.y() + 8, 52, top.height() - 14), 8, 8)
         else:
             color = UNSURE if self.state == "unsure" else ACCENT
             p.setPen(color)
@@ -66,7 +67,8 @@ class BigDigit(QWidget):
         small.setBold(self.state == "unsure")
         p.setFont(small)
         p.setPen(UNSURE if self.state == "unsure" else MUTED)
-        p.drawText(QRectF(r.x(), 88, r.width(), 26), Qt.AlignmentFlag.AlignCenter, self.caption())
+        caption = p.fontMetrics().elidedText(self.caption(), Qt.TextElideMode.ElideRight, int(r.width()) - 4)
+        p.drawText(QRectF(r.x(), 80, r.width(), 26), Qt.AlignmentFlag.AlignCenter, caption)
         p.end()
 
 
@@ -77,7 +79,7 @@ class ProbabilityBars(QWidget):
         super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)  # paints every pixel itself
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumHeight(10 * 16)
+        self.setMinimumHeight(10 * 12)
         self.probabilities: np.ndarray | None = None
         self.unsure = False
 

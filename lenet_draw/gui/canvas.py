@@ -36,6 +36,8 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 PEN_WIDTH = 0.055
 #: Radius of the eraser, as a fraction of the pad's side.
 ERASER_RADIUS = 0.045
+#: Undo steps kept; older ones are dropped so a long session's memory stays flat.
+MAX_UNDO = 500
 #: Pad margin inside the widget, in widget pixels.
 MARGIN = 10
 
@@ -239,9 +241,14 @@ class Canvas(QWidget):
         self.update()
         self.changed.emit()
 
+    def _remember(self, doc: Document) -> None:
+        self._undo.append(doc)
+        if len(self._undo) > MAX_UNDO:
+            del self._undo[: len(self._undo) - MAX_UNDO]
+
     def _push(self, new: Document) -> None:
         """Make ``new`` current as one undoable step."""
-        self._undo.append(self._doc)
+        self._remember(self._doc)
         self._redo.clear()
         self._set_doc(new)
         self.historyChanged.emit(self.can_undo(), self.can_redo())
@@ -304,7 +311,7 @@ class Canvas(QWidget):
             self._last_erase = np.array([x, y])
             self._erase_to(np.array([x, y]))
             return
-        self._undo.append(self._doc)
+        self._remember(self._doc)
         self._redo.clear()
         if self._doc.image is not None:  # drawing leaves the image for a fresh drawing
             self._doc = Document()
@@ -350,7 +357,7 @@ class Canvas(QWidget):
             self._last_erase = None
             before, redo = self._press_state or (self._doc, list(self._redo))
             if self._doc.strokes is not before.strokes:  # something was erased: one undo step
-                self._undo.append(before)
+                self._remember(before)
                 self._redo.clear()
             else:
                 self._redo = redo

@@ -111,5 +111,7 @@ class Legend(QWidget):
         p.drawText(QRectF(bar.center().x() - 30, y, 60, 14), Qt.AlignmentFlag.AlignHCenter, "0")
         p.drawText(QRectF(bar.right() - 60, y, 60, 14), Qt.AlignmentFlag.AlignRight, fmt(v))
         p.setPen(QColor("#868e96"))
-        p.drawText(QRectF(bar.left(), y + 14, bar.width(), 14), Qt.AlignmentFlag.AlignHCenter, self.text)
+        text = p.fontMetrics().elidedText(self.text, Qt.TextElideMode.ElideRight, int(bar.width()))
+        p.drawText(QRectF(bar.left(), y + 14, bar.width(), 14), Qt.AlignmentFlag.AlignHCenter, text)
+        self.setToolTip(self.text)
         p.end()

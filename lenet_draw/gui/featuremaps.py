@@ -141,11 +141,12 @@ class LayerView(QWidget):
         return max(0.2, min(sh, sw))
 
     def width_for_height(self, h: float) -> float:
+        """Width the maps need at height ``h`` (a title that does not fit is shortened)."""
         rows, cols = self.grid
         th, tw = self.tile_shape
         s = max(0.2, (h - TITLE_PX - 6 - (rows - 1) * GAP) / (rows * th))
-        title_w = QFontMetricsF(self._title_font(bold=True)).horizontalAdvance(self.title) + 4
-        return max(title_w, cols * tw * s * self.x_stretch + (cols - 1) * GAP + self._label_w())
+        name_w = QFontMetricsF(self._title_font(bold=True)).horizontalAdvance(self.title.split(" ")[0]) + 4
+        return max(name_w, cols * tw * s * self.x_stretch + (cols - 1) * GAP + self._label_w())
 
     def _title_font(self, bold: bool = False) -> QFont:
         f = QFont(self.font())
@@ -205,6 +206,9 @@ class LayerView(QWidget):
         name, _, rest = self.title.partition(" ")
         head = QFontMetricsF(bold).horizontalAdvance(name + " ")
         total = head + QFontMetricsF(f).horizontalAdvance(rest)
+        if total > self.width():  # too narrow for the shape: the name alone, shape in the tooltip
+            rest, total = "", head
+        self.setToolTip(self.title)
         x = max(0.0, (self.width() - total) / 2.0)
         p.setFont(bold)
         p.setPen(QColor("#343a40"))
@@ -240,6 +244,15 @@ class LayerView(QWidget):
         p.end()
 
 
+def compact(x: float) -> str:
+    """A value in at most four characters: "−.83", ".07", "1.0", "−12"."""
+    if abs(x) >= 9.95:
+        return f"{x:.0f}".replace("-", "−")
+    if abs(x) >= 0.995:
+        return f"{x:.1f}".replace("-", "−")
+    return f"{x:.2f}".replace("0.", ".", 1).replace("-", "−")
+
+
 class MapDetail(QWidget):
     """One map enlarged, with its values; follows the live prediction."""
 
@@ -250,7 +263,7 @@ class MapDetail(QWidget):
         self.index = -1
         self._cursor: tuple[int, int] | None = None
         self.setMouseTracking(True)
-        self.setMinimumSize(120, 120)
+        self.setMinimumSize(100, 80)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def show_map(self, view: LayerView | None, index: int) -> None:
@@ -304,7 +317,8 @@ class MapDetail(QWidget):
             return
         v = self.view
         p.setPen(QColor("#212529"))
-        p.drawText(QRectF(0, 2, self.width(), 16), Qt.AlignmentFlag.AlignCenter, v.tile_caption(self.index))
+        title = p.fontMetrics().elidedText(v.tile_caption(self.index), Qt.TextElideMode.ElideRight, self.width() - 4)
+        p.drawText(QRectF(0, 2, self.width(), 16), Qt.AlignmentFlag.AlignCenter, title)
         r = self._map_rect()
         vals = self.values()
         if vals is None:
@@ -319,7 +333,6 @@ class MapDetail(QWidget):
                 nf = QFont(f)
                 nf.setPixelSize(max(8, min(12, int(cell / 3.2))))
                 p.setFont(nf)
-                digits = 2 if cell >= 32 else 1
                 for i in range(th):
                     for j in range(tw):
                         x = vals[i, j]
@@ -327,7 +340,7 @@ class MapDetail(QWidget):
                             continue
                         p.setPen(text_colour_for(float(x), v.vmax))
                         p.drawText(QRectF(r.x() + j * cw, r.y() + i * cell, cw, cell), Qt.AlignmentFlag.AlignCenter,
-                                   f"{x:.{digits}f}".replace("-", "−"))
+                                   compact(float(x)))
                 p.setFont(f)
             finite = vals[np.isfinite(vals)]
             caption = f"min {finite.min():.2f} · max {finite.max():.2f} · mean {finite.mean():.2f}".replace("-", "−")
@@ -340,6 +353,7 @@ class MapDetail(QWidget):
                     p.setBrush(Qt.BrushStyle.NoBrush)
                     p.drawRect(QRectF(r.x() + j * cw, r.y() + i * cell, cw, cell))
         p.setPen(QColor("#495057"))
+        caption = p.fontMetrics().elidedText(caption, Qt.TextElideMode.ElideRight, self.width() - 4)
         p.drawText(QRectF(0, self.height() - 22, self.width(), 18), Qt.AlignmentFlag.AlignCenter, caption)
         p.end()
 
@@ -358,7 +372,7 @@ class MapsPanel(QWidget):
         self.detail = MapDetail(self)
         self.legend = Legend(legend_text, parent=self)
         self._pinned: tuple[LayerView, int] | None = None
-        self.setMinimumSize(320, 150)
+        self.setMinimumSize(320, 120)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def sizeHint(self) -> QSize:
@@ -396,7 +410,7 @@ class MapsPanel(QWidget):
 
     def _layout(self) -> None:
         W, H = float(self.width()), float(self.height())
-        side_w = min(300.0, max(170.0, W * 0.22))
+        side_w = min(300.0, max(150.0, W * 0.22))
         self.detail.setGeometry(int(W - side_w), 0, int(side_w), int(H - self.legend.height() - 2))
         self.legend.setGeometry(int(W - side_w), int(H - self.legend.height()), int(side_w), self.legend.height())
         avail = W - side_w - 16
@@ -408,7 +422,7 @@ class MapsPanel(QWidget):
 
         h = H - 4
         if total(h) > avail:
-            lo, hi = 40.0, h
+            lo, hi = 24.0, h
             for _ in range(24):
                 mid = (lo + hi) / 2
                 lo, hi = (mid, hi) if total(mid) <= avail else (lo, mid)
@@ -429,7 +443,7 @@ class FeatureMapsView(MapsPanel):
     def __init__(self, parent: QWidget | None = None) -> None:
         views = [
             LayerView(name, shape, symmetric_auto=(name == "output"),
-                      title=("output 10 (logits)" if name == "output" else None),
+                      title=None,
                       unit_labels=[str(i) for i in range(10)] if name == "output" else None)
             for name, shape in LAYERS.items()
         ]

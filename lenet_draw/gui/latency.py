@@ -38,7 +38,9 @@ class PaintCounter(QObject):
 
 def _percentiles(xs: list[float]) -> dict:
     a = np.asarray(xs, dtype=np.float64)
-    return {"median_ms": float(np.median(a)), "p99_ms": float(np.percentile(a, 99)), "max_ms": float(a.max())}
+    if a.size == 0:
+        return {"median_ms": float("nan"), "p99_ms": float("nan"), "max_ms": float("nan"), "n": 0}
+    return {"median_ms": float(np.median(a)), "p99_ms": float(np.percentile(a, 99)), "max_ms": float(a.max()), "n": int(a.size)}
 
 
 def measure_move_latency(window, moves: int = 300, warmup: int = 20, seed: int = 0) -> dict:

@@ -37,7 +37,7 @@ class StageTile(QWidget):
         self.centre_of_mass: tuple[float, float] | None = None
         self._image: QImage | None = None
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(56, 72)
+        self.setMinimumSize(48, 64)
 
     def sizeHint(self) -> QSize:
         return QSize(96, 118)

@@ -301,3 +301,14 @@ def test_thousands_of_moves_leave_python_singletons_alone(qtbot, window):
     settle(qtbot, window)
     after = sys.getrefcount(None), sys.getrefcount(True)
     assert after[0] > before[0] - 500 and after[1] > before[1] - 500
+
+
+def test_undo_history_is_bounded(qtbot, window, monkeypatch):
+    import lenet_draw.gui.canvas as canvas_module
+
+    monkeypatch.setattr(canvas_module, "MAX_UNDO", 3)
+    for k in range(5):
+        draw_stroke(window.canvas, [(0.1 + 0.15 * k, 0.3), (0.1 + 0.15 * k, 0.7)], process_every=None)
+    for _ in range(10):
+        window.canvas.undo()
+    assert len(window.canvas.strokes()) == 2  # the three newest strokes were undone, no more

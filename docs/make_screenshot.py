@@ -1,0 +1,48 @@
+"""Regenerate docs/screenshot.png: the real window, a digit drawn through the canvas.
+
+    xvfb-run -s "-screen 0 1400x900x24" .venv/bin/python docs/make_screenshot.py
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+OUT = Path(__file__).resolve().parent / "screenshot.png"
+
+
+def main() -> int:
+    from PIL import Image
+    from PySide6.QtCore import QBuffer, QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from lenet_draw.engine import Engine
+    from lenet_draw.gui.drive import DIGIT_STROKES, draw_strokes
+    from lenet_draw.gui.main_window import MainWindow
+
+    app = QApplication(sys.argv[:1])
+    window = MainWindow(Engine(device="cpu"), settings=QSettings(os.devnull, QSettings.Format.IniFormat))
+    window.resize(1280, 800)
+    window.show()
+    for _ in range(10):
+        app.processEvents()
+    draw_strokes(window.canvas, DIGIT_STROKES[3])
+    window.predict_now()
+    window.maps.pin("C3", 6)
+    for _ in range(10):
+        app.processEvents()
+    window._show_timing()
+    buf = QBuffer()
+    buf.open(QBuffer.OpenModeFlag.WriteOnly)
+    window.grab().save(buf, "PNG")
+    img = Image.open(io.BytesIO(bytes(buf.data()))).convert("RGB")
+    img.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(OUT, optimize=True)
+    print(f"{OUT}: {img.size[0]}x{img.size[1]}, {OUT.stat().st_size / 1024:.0f} kB, shows {window.panel.headline()!r}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
