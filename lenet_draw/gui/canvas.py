@@ -169,7 +169,7 @@ class Canvas(QWidget):
         self.setMouseTracking(True)  # the eraser's outline follows the pointer
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setToolTip("")
+        self.setCursor(Qt.CursorShape.CrossCursor)
         self._doc = Document()
         self._undo: list[Document] = []
         self._redo: list[Document] = []
@@ -269,7 +269,7 @@ class Canvas(QWidget):
 
     def clear(self) -> None:
         if self.is_drawing():
-            self._cancel_gesture()
+            self._finish()  # the stroke in progress is kept, so Clear can be undone as one step
         if not self._doc.empty:
             self._push(Document())
 
@@ -371,9 +371,6 @@ class Canvas(QWidget):
         self._press_state = None
         self.historyChanged.emit(self.can_undo(), self.can_redo())
 
-    def _cancel_gesture(self) -> None:
-        self._finish()
-
     # -- Qt input ---------------------------------------------------------------------------
     def mousePressEvent(self, ev: QMouseEvent) -> None:
         if ev.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton):
@@ -409,6 +406,7 @@ class Canvas(QWidget):
                 self._extend(ev.position(), pressure)
         elif t == QTabletEvent.Type.TabletRelease:
             if self.is_drawing():
+                self._extend(ev.position(), pressure)
                 self._finish()
         ev.accept()  # no synthesised mouse events for the pen
 

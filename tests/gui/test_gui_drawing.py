@@ -312,3 +312,43 @@ def test_undo_history_is_bounded(qtbot, window, monkeypatch):
     for _ in range(10):
         window.canvas.undo()
     assert len(window.canvas.strokes()) == 2  # the three newest strokes were undone, no more
+
+
+def _pen(pointer):
+    from PySide6.QtGui import QInputDevice, QPointingDevice
+
+    caps = QInputDevice.Capability.Position | QInputDevice.Capability.Pressure
+    return QPointingDevice(f"test {pointer.name}", 1000 + int(pointer.value), QInputDevice.DeviceType.Stylus,
+                           pointer, caps, 1, 2)
+
+
+def _tablet_stroke(canvas, device, points, pressures):
+    from PySide6.QtGui import QTabletEvent
+
+    kinds = [QEvent.Type.TabletPress] + [QEvent.Type.TabletMove] * (len(points) - 2) + [QEvent.Type.TabletRelease]
+    for kind, (x, y), pr in zip(kinds, points, pressures):
+        pos = canvas.to_widget(x, y)
+        held = Qt.MouseButton.NoButton if kind == QEvent.Type.TabletRelease else Qt.MouseButton.LeftButton
+        ev = QTabletEvent(kind, device, pos, canvas.mapToGlobal(pos), pr, 0, 0, 0, 0, 0,
+                          Qt.KeyboardModifier.NoModifier, Qt.MouseButton.LeftButton, held)
+        QApplication.sendEvent(canvas, ev)
+
+
+def test_pen_pressure_is_kept_and_the_pen_eraser_end_erases(qtbot, window):
+    from PySide6.QtGui import QPointingDevice
+
+    c = window.canvas
+    pts = resample([(0.5, 0.15), (0.5, 0.85)])
+    pressures = np.linspace(0.2, 1.0, len(pts))
+    _tablet_stroke(c, _pen(QPointingDevice.PointerType.Pen), pts, pressures)
+    settle(qtbot, window)
+    (stroke,) = c.strokes()
+    np.testing.assert_allclose(stroke[:, 2], pressures, atol=1e-6)
+    assert window.panel.prediction is not None
+    assert_views_show(window, fresh_prediction(window))
+
+    across = resample([(0.3, 0.5), (0.7, 0.5)])
+    _tablet_stroke(c, _pen(QPointingDevice.PointerType.Eraser), across, np.ones(len(across)))
+    settle(qtbot, window)
+    assert c.tool == "pen" and len(c.strokes()) == 2  # the eraser end cut the line in two
+    assert_views_show(window, fresh_prediction(window))
