@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -24,7 +25,9 @@ def main() -> int:
     from lenet_draw.gui.main_window import MainWindow
 
     app = QApplication(sys.argv[:1])
-    window = MainWindow(Engine(device="cpu"), settings=QSettings(os.devnull, QSettings.Format.IniFormat))
+    tmp = tempfile.TemporaryDirectory(prefix="lenet-draw-shot-")  # never the user's settings
+    settings = QSettings(os.path.join(tmp.name, "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(Engine(device="cpu"), settings=settings)
     window.resize(1280, 800)
     window.show()
     for _ in range(10):
@@ -40,6 +43,8 @@ def main() -> int:
     window.grab().save(buf, "PNG")
     img = Image.open(io.BytesIO(bytes(buf.data()))).convert("RGB")
     img.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(OUT, optimize=True)
+    window.close()
+    tmp.cleanup()
     print(f"{OUT}: {img.size[0]}x{img.size[1]}, {OUT.stat().st_size / 1024:.0f} kB, shows {window.panel.headline()!r}")
     return 0
 

@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # as the app runs
@@ -34,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     from lenet_draw.gui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    settings = QSettings(os.devnull, QSettings.Format.IniFormat)
+    tmp = tempfile.TemporaryDirectory(prefix="lenet-draw-latency-")  # never the user's settings
+    settings = QSettings(os.path.join(tmp.name, "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(Engine(args.weights, device=args.device), settings=settings)
     window.resize(1280, 800)
     window.show()
@@ -50,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=2)
     window.close()
+    tmp.cleanup()
     return 0
 
 

@@ -266,7 +266,8 @@ def test_device_menu_on_cpu(qtbot, window, dialogs):
     assert window.device_status.text() == "Device: CPU"
 
 
-def test_run_app_shows_a_window_before_the_engine_and_predicts_once_it_is_ready(qtbot, tmp_path):
+@pytest.mark.parametrize("weights_arg", ["none", "bad"])
+def test_run_app_shows_a_window_before_the_engine_and_predicts_once_it_is_ready(qtbot, tmp_path, weights_arg):
     from PySide6.QtCore import QSettings, QTimer
 
     from lenet_draw.gui import app as app_module
@@ -293,8 +294,15 @@ def test_run_app_shows_a_window_before_the_engine_and_predicts_once_it_is_ready(
         seen["title"] = w.windowTitle()
         w.close()
 
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not weights")
     QTimer.singleShot(0, watch)
-    assert app_module.run_app(weights=None, device="cpu") == 0
-    assert seen.get("errors") is None
+    assert app_module.run_app(weights=str(bad) if weights_arg == "bad" else None, device="cpu") == 0
     assert seen["drawn"] and seen["digit"] == 1
-    assert "lenet5.pt" in seen["title"]
+    assert "lenet5.pt" in seen["title"]  # a bad file on the command line leaves the bundled weights
+    if weights_arg == "bad":
+        with pytest.raises(WeightsError) as expected:
+            load_weights(bad)
+        assert len(seen["errors"]) == 1 and str(expected.value) in seen["errors"][0]
+    else:
+        assert seen.get("errors") is None
