@@ -15,6 +15,7 @@ import sys
 from PySide6.QtCore import QSettings, QThread, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
+from lenet_draw.gui import launch_probe
 from lenet_draw.gui.main_window import MainWindow
 
 APP_NAME = "lenet-draw"
@@ -60,7 +61,10 @@ def run_app(weights: str | None = None, device: str = "auto") -> int:
     # default pool, whose threads wait on busy cores. Must be set before torch is imported.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     app = make_application()
-    window = MainWindow(None, settings=QSettings())
+    probe = launch_probe.probe_path()
+    window = MainWindow(None, settings=launch_probe.probe_settings(probe) if probe else QSettings())
+    if probe:
+        launch_probe.install(window, probe)
     window.restore_layout()
     window.show()
 
