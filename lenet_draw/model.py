@@ -7,6 +7,7 @@ The model does no I/O and knows nothing of preprocessing or devices: it maps a b
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 #: Layer names in forward order, as the paper labels them.
@@ -47,9 +48,14 @@ class LeNet5(nn.Module):
         x = self.s2(x)
         x = torch.tanh(self.c3(x))
         x = self.s4(x)
-        x = torch.tanh(self.c5(x)).flatten(1)
+        x = torch.tanh(self._c5(x))
         x = torch.tanh(self.f6(x))
         return self.output(x)
+
+    def _c5(self, s4: torch.Tensor) -> torch.Tensor:
+        """C5 on a 5x5 input is a full connection from S4's 400 values: the same weights
+        applied as one matrix product, several times faster than the convolution."""
+        return F.linear(s4.flatten(1), self.c5.weight.flatten(1), self.c5.bias)
 
     def forward_with_activations(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Logits and every layer's output, keyed by the names in LAYER_NAMES.
@@ -62,7 +68,7 @@ class LeNet5(nn.Module):
         acts["S2"] = x = self.s2(x)
         acts["C3"] = x = torch.tanh(self.c3(x))
         acts["S4"] = x = self.s4(x)
-        acts["C5"] = x = torch.tanh(self.c5(x)).flatten(1)
+        acts["C5"] = x = torch.tanh(self._c5(x))
         acts["F6"] = x = torch.tanh(self.f6(x))
         acts["output"] = x = self.output(x)
         return x, acts

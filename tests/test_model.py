@@ -30,3 +30,10 @@ def test_tanh_layers_stay_in_minus_one_to_one():
     _, acts = model.forward_with_activations(torch.randn(2, 1, 32, 32) * 10)
     for name in ("C1", "C3", "C5", "F6"):
         assert acts[name].abs().max() <= 1.0
+
+
+def test_c5_as_a_full_connection_equals_the_convolution():
+    model = LeNet5().eval()
+    s4 = torch.randn(5, 16, 5, 5)
+    with torch.no_grad():
+        assert torch.allclose(model._c5(s4), model.c5(s4).flatten(1), atol=1e-5)

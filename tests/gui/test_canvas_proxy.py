@@ -1,0 +1,54 @@
+"""Drawings replayed through the real canvas with mouse events, as the product is judged:
+MNIST test digits traced into pen paths, drawn large, small, in a corner and off-centre, in
+a window of ordinary size and in a small one. What the person sees (the big digit) must be
+the right answer."""
+
+import numpy as np
+import pytest
+
+from guihelpers import settle
+from lenet_draw import proxy
+from lenet_draw.gui.drive import draw_strokes
+
+COUNT = 40
+#: (name, drawing height in pad units, centre in pad units)
+PLACES = [
+    ("large, centred", 0.8, (0.5, 0.5)),
+    ("small, centred", 0.12, (0.5, 0.5)),
+    ("small, top-left", 0.18, (0.15, 0.15)),
+    ("medium, bottom-right", 0.35, (0.72, 0.7)),
+]
+REQUIRED = 0.95
+
+
+@pytest.fixture(scope="module")
+def drawings(mnist_test):
+    # a spread of digits from the middle of the test set, away from the core proxy's slice
+    return proxy.pen_paths(mnist_test, COUNT, start=5000)
+
+
+@pytest.mark.parametrize("name, height, centre", PLACES, ids=[p[0] for p in PLACES])
+def test_drawn_digits_read_right_through_the_canvas(window, qtbot, drawings, name, height, centre):
+    paths, labels = drawings
+    correct = []
+    for strokes, label in zip(paths, labels):
+        window.canvas.clear()
+        placed = proxy.place(strokes, height, centre, step=0.01)
+        draw_strokes(window.canvas, [[tuple(p) for p in s] for s in placed], process_every=3)
+        settle(qtbot, window)
+        shown = window.panel.headline()
+        correct.append(shown.startswith(str(int(label))))
+    assert np.mean(correct) >= REQUIRED, f"{name}: {np.mean(correct):.0%} read right"
+
+
+def test_a_small_window_reads_the_same(window, qtbot, drawings):
+    paths, labels = drawings
+    window.resize(480, 360)
+    settle(qtbot, window)
+    correct = 0
+    for strokes, label in list(zip(paths, labels))[:20]:
+        window.canvas.clear()
+        draw_strokes(window.canvas, [[tuple(p) for p in s] for s in proxy.place(strokes, 0.5, (0.4, 0.6), step=0.01)])
+        settle(qtbot, window)
+        correct += window.panel.headline().startswith(str(int(label)))
+    assert correct >= 19
