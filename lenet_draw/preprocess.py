@@ -37,6 +37,8 @@ SUPERSAMPLE = 4
 CROP_VIEW_SIZE = 56
 #: A raster pixel counts as ink above this fraction of the image's ink range.
 INK_THRESHOLD = 0.1
+#: Drawings smaller than this (in any unit) are read as a dot.
+_MIN_EXTENT = 1e-9
 #: Coordinates beyond this are scaled down before any arithmetic, so nothing overflows.
 _COORD_LIMIT = 1e9
 
@@ -66,7 +68,10 @@ def clean_strokes(strokes: Iterable[Sequence]) -> list[np.ndarray]:
     """
     out: list[np.ndarray] = []
     for stroke in strokes:
-        arr = np.asarray(stroke, dtype=np.float64)
+        try:
+            arr = np.asarray(stroke, dtype=np.float64)
+        except ValueError:  # points of mixed lengths: (x, y) beside (x, y, pressure)
+            arr = np.asarray([tuple(p)[:2] for p in stroke], dtype=np.float64)
         if arr.size == 0:
             continue
         if arr.ndim != 2 or arr.shape[1] < 2:
@@ -164,7 +169,9 @@ def preprocess_strokes(
     extent = float((hi - lo).max())
     pen = MNIST_PEN_WIDTH
     # Scale so that the ink box (centre-line box plus the pen) is FIT_SIZE on its long side.
-    scale = (FIT_SIZE - pen) / extent if extent > 0 else 1.0
+    # A drawing narrower than _MIN_EXTENT is a dot: its size is rounding noise, and dividing
+    # by it would overflow.
+    scale = (FIT_SIZE - pen) / extent if extent > _MIN_EXTENT else 0.0
     mid = (lo + hi) / 2.0
 
     def placed(offset: np.ndarray) -> list[np.ndarray]:
@@ -198,6 +205,7 @@ def _crop_view(clean: list[np.ndarray], lo: np.ndarray, hi: np.ndarray, pen: flo
     extent = float(ext.max())
     if pen is None or not np.isfinite(pen) or pen <= 0:
         pen = max(extent, 1.0) * MNIST_PEN_WIDTH / (FIT_SIZE - MNIST_PEN_WIDTH)
+    pen = max(pen, 1e-3 * max(extent, 1.0))  # a vanishing pen would blow the scale up
     scale = (CROP_VIEW_SIZE - 1) / (extent + pen)
     w = max(1, int(np.ceil((ext[0] + pen) * scale)))
     h = max(1, int(np.ceil((ext[1] + pen) * scale)))
