@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from lenet_draw.gui import prefs
 from lenet_draw.gui.bars import PredictionPanel
 from lenet_draw.gui.canvas import PEN_WIDTH, Canvas
 from lenet_draw.gui.featuremaps import FeatureMapsView, KernelsView
@@ -35,10 +36,12 @@ from lenet_draw.gui.stages import StagesStrip
 
 WEIGHT_SUFFIXES = (".pt", ".pth", ".safetensors")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm")
-MAX_RECENT = 8
+MAX_RECENT = prefs.MAX_RECENT
 #: Images larger than this (either side) are reduced on opening: the network sees 20x20 anyway.
 MAX_IMAGE_SIDE = 2048
-RECENT_KEY = "recentWeights"
+RECENT_KEY = prefs.RECENT_KEY
+#: How long start-up notices (settings, device) stay in the status bar.
+NOTICE_MS = 15000
 
 SHORTCUTS = [
     ("Ctrl+O", "Open weights"),
@@ -77,6 +80,8 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
         self.settings = settings if settings is not None else QSettings()
+        # Whatever the settings file holds, only usable values go on (see prefs.py).
+        settings_notes = prefs.check(self.settings)
         self.engine = None
         # Dialogs, replaceable (tests set these to recorders).
         self.ask_open_path = self._ask_open_path
@@ -104,6 +109,9 @@ class MainWindow(QMainWindow):
         self.canvas.installEventFilter(self)
         self._on_history(False, False)
         self.resize(1280, 800)
+        self._announced = ""
+        for note in settings_notes:
+            self.announce(note)
         if engine is not None:
             self.set_engine(engine)
 
@@ -247,6 +255,18 @@ class MainWindow(QMainWindow):
         self._on_engine_changed()
         self.predictor.set_engine(engine)
 
+    def announce(self, text: str) -> None:
+        """Say what the app did on the person's behalf in the status bar (settings, device).
+
+        Notices given close together are shown together rather than hiding one another.
+        """
+        sb = self.statusBar()
+        current = sb.currentMessage()
+        if current and current == self._announced and text not in current:
+            text = f"{current}  ·  {text}"
+        self._announced = text
+        sb.showMessage(text, NOTICE_MS)
+
     def _is_bundled(self) -> bool:
         from lenet_draw.resources import bundled_weights_path
 
@@ -343,13 +363,13 @@ class MainWindow(QMainWindow):
 
     # -- recent weights ---------------------------------------------------------------------
     def recent_weights(self) -> list[str]:
-        v = self.settings.value(RECENT_KEY, [])
-        if isinstance(v, str):
-            v = [v]
-        return [str(x) for x in (v or []) if x]
+        return prefs.recent_paths(self.settings)
 
     def _set_recent(self, items: list[str]) -> None:
-        self.settings.setValue(RECENT_KEY, items[:MAX_RECENT])
+        if items:
+            self.settings.setValue(RECENT_KEY, items[:MAX_RECENT])
+        else:
+            self.settings.remove(RECENT_KEY)
         self.settings.sync()
         self._rebuild_recent_menu()
 
@@ -451,13 +471,13 @@ class MainWindow(QMainWindow):
 
     # -- dialogs (replaceable) --------------------------------------------------------------
     def _ask_open_path(self, caption: str, filters: str) -> str | None:
-        path, _ = QFileDialog.getOpenFileName(self, caption, str(self.settings.value("lastDir", "")), filters)
+        path, _ = QFileDialog.getOpenFileName(self, caption, prefs.last_dir(self.settings), filters)
         if path:
-            self.settings.setValue("lastDir", str(Path(path).parent))
+            self.settings.setValue(prefs.LAST_DIR_KEY, str(Path(path).parent))
         return path or None
 
     def _ask_save_path(self, caption: str, filters: str) -> str | None:
-        start = str(Path(str(self.settings.value("lastDir", ""))) / "digit.png")
+        start = str(Path(prefs.last_dir(self.settings)) / "digit.png")
         path, _ = QFileDialog.getSaveFileName(self, caption, start, filters)
         return path or None
 
@@ -550,15 +570,26 @@ class MainWindow(QMainWindow):
         return super().eventFilter(obj, ev)
 
     # -- persistence --------------------------------------------------------------------------
-    def restore_layout(self) -> None:
-        geo, state = self.settings.value("geometry"), self.settings.value("windowState")
-        if isinstance(geo, QByteArray):
-            self.restoreGeometry(geo)
-        if isinstance(state, QByteArray):
-            self.restoreState(state)
+    def restore_layout(self) -> bool:
+        """Put the window and docks where they were; a saved layout that was altered, or that Qt
+        refuses, is forgotten.
+
+        Returns False (and says so in the status bar) when a saved layout could not be used.
+        """
+        layout = prefs.saved_layout(self.settings)
+        if layout is None:
+            if not prefs.has_layout(self.settings):
+                return True
+            ok = False  # altered since it was saved: restoring it could crash Qt
+        else:
+            geo_ok = self.restoreGeometry(layout[0])
+            ok = self.restoreState(layout[1]) and geo_ok
+        if not ok:
+            prefs.forget_layout(self.settings)
+            self.announce(prefs.LAYOUT_NOTE)
+        return ok
 
     def closeEvent(self, ev: QCloseEvent) -> None:
-        self.settings.setValue("geometry", self.saveGeometry())
-        self.settings.setValue("windowState", self.saveState())
+        prefs.save_layout(self.settings, self.saveGeometry(), self.saveState())
         self.settings.sync()
         super().closeEvent(ev)

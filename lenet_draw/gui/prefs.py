@@ -1,0 +1,206 @@
+"""What the app remembers between runs (QSettings), read so that nothing in the file can hurt.
+
+The settings file belongs to the person, and anything may be in it: random bytes, another
+program's format, values of the wrong type (written by hand, by another version, by another
+tool), a recent weights file that has since been deleted or a folder. Reading never raises:
+``check`` drops whatever cannot be used and returns one sentence per thing it did, for the
+status bar; the other readers return safe values. An unreadable file is moved aside (renamed
+NAME.unreadable, so nothing in it is lost) and the app starts with default settings. Unreadable
+means Qt cannot parse it (``FormatError``: random bytes, JSON, XML, UTF-16 ...); Qt only finds
+that out once it has parsed every section, which ``unreadable`` makes it do first.
+
+The window layout is stored with a SHA-256 digest and restored only when the digest matches:
+Qt's ``QMainWindow.restoreState`` trusts the counts and sizes inside the bytes, and a few
+changed bytes in a saved state can crash the process (found by mutating a real saved state:
+2 of 41 mutants ended in a segmentation fault with Qt 6.11.3). Whatever Qt itself wrote is
+restored; anything else is forgotten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings
+
+RECENT_KEY = "recentWeights"
+LAST_DIR_KEY = "lastDir"
+GEOMETRY_KEY = "geometry"
+STATE_KEY = "windowState"
+LAYOUT_DIGEST_KEY = "layoutDigest"
+MAX_RECENT = 8
+#: An unreadable settings file is kept beside itself with this suffix added.
+UNREADABLE_SUFFIX = ".unreadable"
+
+
+def _value(settings: QSettings, key: str):
+    """``settings.value(key)``, or None when the stored value cannot be turned into a Python one."""
+    try:
+        return settings.value(key)
+    except Exception:  # an unknown @Variant type and the like
+        return None
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+def _is_path_text(x) -> bool:
+    return isinstance(x, str) and bool(x.strip()) and "\0" not in x
+
+
+def recent_paths(settings: QSettings) -> list[str]:
+    """The Recent Weights entries that are path strings, newest first (the disk is not touched)."""
+    out: list[str] = []
+    for x in _as_list(_value(settings, RECENT_KEY)):
+        if _is_path_text(x) and x not in out:
+            out.append(x)
+    return out[:MAX_RECENT]
+
+
+def last_dir(settings: QSettings) -> str:
+    """The folder the last file dialog was in, or "" when none is remembered or it is gone."""
+    v = _value(settings, LAST_DIR_KEY)
+    try:
+        return v if _is_path_text(v) and Path(v).is_dir() else ""
+    except (OSError, ValueError):
+        return ""
+
+
+def _digest(geometry: QByteArray, state: QByteArray) -> str:
+    h = hashlib.sha256()
+    for part in (bytes(geometry.data()), bytes(state.data())):
+        h.update(len(part).to_bytes(8, "big"))
+        h.update(part)
+    return h.hexdigest()
+
+
+def save_layout(settings: QSettings, geometry: QByteArray, state: QByteArray) -> None:
+    """Remember the window layout (as Qt's saveGeometry/saveState wrote it) with its digest."""
+    settings.setValue(GEOMETRY_KEY, geometry)
+    settings.setValue(STATE_KEY, state)
+    settings.setValue(LAYOUT_DIGEST_KEY, _digest(geometry, state))
+
+
+def has_layout(settings: QSettings) -> bool:
+    return any(settings.contains(k) for k in (GEOMETRY_KEY, STATE_KEY, LAYOUT_DIGEST_KEY))
+
+
+def saved_layout(settings: QSettings) -> tuple[QByteArray, QByteArray] | None:
+    """(geometry, window state) exactly as this app saved them, or None (none saved, or not intact)."""
+    geo, state, digest = (_value(settings, k) for k in (GEOMETRY_KEY, STATE_KEY, LAYOUT_DIGEST_KEY))
+    if not (isinstance(geo, QByteArray) and isinstance(state, QByteArray) and isinstance(digest, str)):
+        return None
+    return (geo, state) if digest == _digest(geo, state) else None
+
+
+def forget_layout(settings: QSettings) -> None:
+    for k in (GEOMETRY_KEY, STATE_KEY, LAYOUT_DIGEST_KEY):
+        settings.remove(k)
+    settings.sync()
+
+
+def _names(paths: list[str]) -> str:
+    names = [Path(p).name or p for p in paths]
+    shown = ", ".join(names[:3])
+    return shown + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+
+def _check_recent(settings: QSettings) -> list[str]:
+    if not settings.contains(RECENT_KEY):
+        return []
+    items = _as_list(_value(settings, RECENT_KEY))
+    keep: list[str] = []
+    not_paths, missing, folders = 0, [], []
+    for x in items:
+        if not _is_path_text(x):
+            not_paths += 1
+            continue
+        if len(keep) == MAX_RECENT:  # the list is full: no need to look at the disk for the rest
+            break
+        try:
+            if Path(x).is_file():
+                if x not in keep:
+                    keep.append(x)
+            elif Path(x).is_dir():
+                folders.append(x)
+            else:
+                missing.append(x)
+        except (OSError, ValueError):  # a name too long for the file system, ...
+            not_paths += 1
+    if not (not_paths or missing or folders) and len(keep) == len(items) <= MAX_RECENT:
+        return []
+    settings.setValue(RECENT_KEY, keep[:MAX_RECENT])
+    notes = []
+    if missing:
+        one = len(missing) == 1
+        notes.append(f"Recent Weights: {_names(missing)} {'no longer exists' if one else 'no longer exist'}, "
+                     f"so {'it was' if one else 'they were'} removed from the list.")
+    if folders:
+        one = len(folders) == 1
+        what = "is a folder, not a weights file, so it was" if one else "are folders, not weights files, so they were"
+        notes.append(f"Recent Weights: {_names(folders)} {what} removed from the list.")
+    if not_paths:
+        what = "1 entry that was not a file path; it was" if not_paths == 1 else \
+            f"{not_paths} entries that were not file paths; they were"
+        notes.append(f"Recent Weights held {what} removed.")
+    return notes
+
+
+def _move_aside(path: str) -> Path | None:
+    """Move an unreadable settings file to NAME.unreadable; None when that is impossible."""
+    src = Path(path)
+    try:
+        if not src.is_file():
+            return None
+        dst = src.with_name(src.name + UNREADABLE_SUFFIX)
+        os.replace(src, dst)
+        return dst
+    except (OSError, ValueError):
+        return None
+
+
+#: Set on a QSettings whose unreadable file was dealt with: its status stays FormatError.
+_RESET_PROPERTY = "lenetDrawSettingsReset"
+_ACCESS_PROPERTY = "lenetDrawAccessReported"
+
+
+def unreadable(settings: QSettings) -> bool:
+    """True when the file behind ``settings`` cannot be used (and was not already replaced)."""
+    if settings.property(_RESET_PROPERTY):
+        return False
+    settings.allKeys()  # Qt parses sections lazily, and reports FormatError only once it has read them
+    return settings.status() == QSettings.Status.FormatError
+
+
+def check(settings: QSettings) -> list[str]:
+    """Make ``settings`` safe to use; return what was done, one sentence each (often nothing)."""
+    name = Path(settings.fileName()).name or settings.fileName()
+    if unreadable(settings):
+        kept = _move_aside(settings.fileName())
+        settings.clear()
+        settings.sync()
+        settings.setProperty(_RESET_PROPERTY, True)
+        where = f" (the unreadable file was kept as {kept.name})" if kept else ""
+        return [f"The settings file {name} could not be read, so lenet-draw started with default settings{where}."]
+    notes = []
+    if settings.status() == QSettings.Status.AccessError and not settings.property(_ACCESS_PROPERTY):
+        settings.setProperty(_ACCESS_PROPERTY, True)  # said once per settings object
+        notes.append(f"The settings file {name} cannot be read or written, so changes made now will not be "
+                     "remembered.")
+    notes += _check_recent(settings)
+    if has_layout(settings) and saved_layout(settings) is None:
+        forget_layout(settings)
+        notes.append(LAYOUT_NOTE)
+    if settings.contains(LAST_DIR_KEY) and not last_dir(settings):
+        settings.remove(LAST_DIR_KEY)
+    settings.sync()
+    return notes
+
+
+LAYOUT_NOTE = "The saved window layout could not be used, so the default layout is shown."
