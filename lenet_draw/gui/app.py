@@ -5,6 +5,10 @@ on a background thread while the first frame is painted and the person can alrea
 stroke drawn before the engine is ready is predicted as soon as it is (the Predictor keeps the
 request pending). Weights named on the command line then go through the same
 ``MainWindow.open_weights`` the menu and drag-and-drop use.
+
+A device that is not there (``--device cuda`` on a machine without CUDA, a misspelt name, a
+GPU whose driver fails) does not stop the app: the engine is built on the best available
+device instead, then on the CPU, and the window says what was asked for and what it runs on.
 """
 
 from __future__ import annotations
@@ -44,6 +48,64 @@ class EngineLoader(QThread):
         self.loaded.emit(engine)
 
 
+#: After the asked-for device fails: the best available one, then the CPU.
+FALLBACK_DEVICES = ("auto", "cpu")
+
+
+def fallback_device(tried: list[str]) -> str | None:
+    """The device to try after every device in ``tried`` failed, or None when none is left."""
+    return next((d for d in FALLBACK_DEVICES if d not in tried), None)
+
+
+def start_engine(window: MainWindow, device: str = "auto", weights: str | None = None) -> EngineLoader:
+    """Build the engine off the GUI thread and hand it to ``window`` (started from the event loop).
+
+    When the device fails, the engine is built on the next of ``fallback_device``; once it runs,
+    a dialog and the status bar say which device was asked for, why it failed and which one is
+    in use. A failure no device can fix (the bundled weights, torch itself) is reported as such.
+    Weights named on the command line are opened once the engine is ready.
+    """
+    loader = EngineLoader(device)
+    tried: list[str] = []
+    first_failure: list[tuple[str, Exception]] = []
+
+    def on_loaded(engine) -> None:
+        window.set_engine(engine)
+        if first_failure:
+            from lenet_draw import devices
+
+            asked, exc = first_failure[0]
+            if isinstance(exc, devices.DeviceError):  # its sentence names the device
+                why = str(exc).rstrip(".")
+            else:
+                why = f"LeNet-5 could not run on {asked} ({str(exc).rstrip('.')})"
+            now = f"lenet-draw is running on {devices.describe(engine.device)} instead."
+            window.announce(f"{why}. {now}")
+            window.show_error("Device not available", f"{why}.\n\n{now}")
+        if weights:
+            window.open_weights(weights)
+
+    def on_failed(exc: Exception) -> None:
+        from lenet_draw.weights import WeightsError
+
+        tried.append(loader.device)
+        next_device = None if isinstance(exc, (WeightsError, ImportError)) else fallback_device(tried)
+        if next_device is not None:
+            if not first_failure:
+                first_failure.append((loader.device, exc))
+            loader.wait()
+            loader.device = next_device
+            loader.start()
+            return
+        window.show_error("LeNet-5 could not start", str(exc))
+        window.statusBar().showMessage(f"LeNet-5 could not start: {exc}")
+
+    loader.loaded.connect(on_loaded)
+    loader.failed.connect(on_failed)
+    QTimer.singleShot(0, loader.start)
+    return loader
+
+
 def make_application(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance()
     if app is None:
@@ -68,27 +130,6 @@ def run_app(weights: str | None = None, device: str = "auto") -> int:
     window.restore_layout()
     window.show()
 
-    loader = EngineLoader(device)
-
-    def on_loaded(engine) -> None:
-        window.set_engine(engine)
-        if weights:
-            window.open_weights(weights)
-
-    def on_failed(exc: Exception) -> None:
-        from lenet_draw.devices import DeviceError
-
-        if isinstance(exc, DeviceError) and loader.device != "auto":
-            window.show_error("Device not available", f"{exc}\n\nUsing the best available device instead.")
-            loader.wait()
-            loader.device = "auto"
-            loader.start()
-            return
-        window.show_error("LeNet-5 could not start", str(exc))
-        window.statusBar().showMessage(f"LeNet-5 could not start: {exc}")
-
-    loader.loaded.connect(on_loaded)
-    loader.failed.connect(on_failed)
-    QTimer.singleShot(0, loader.start)
+    loader = start_engine(window, device, weights)
     app.aboutToQuit.connect(lambda: loader.wait())
     return app.exec()
