@@ -403,17 +403,19 @@ class MainWindow(QMainWindow):
 
     # -- images and files -------------------------------------------------------------------
     def open_image(self, path: str | Path) -> bool:
-        """Classify an image file: it replaces the drawing until you draw or clear."""
-        from PIL import Image, UnidentifiedImageError
+        """Classify an image file: it replaces the drawing until you draw or clear.
+
+        ``lenet_draw.images.open_image`` checks the file (size before decoding) and says in one
+        sentence what is wrong with a bad one; then the drawing and the prediction stay as they were.
+        """
+        from lenet_draw.images import ImageError
+        from lenet_draw.images import open_image as read_image
 
         path = Path(path)
         try:
-            with Image.open(path) as im:
-                im.load()
-                img = im.copy()
-        except (OSError, UnidentifiedImageError, Image.DecompressionBombError, ValueError, SyntaxError) as exc:
-            reason = "not a readable image" if isinstance(exc, UnidentifiedImageError) else str(exc)
-            self.show_error("Cannot open image", f"{path.name} cannot be opened as an image ({reason}).")
+            img = read_image(path)
+        except ImageError as exc:
+            self.show_error("Cannot open image", f"{exc}\n\nThe canvas is unchanged.")
             return False
         if max(img.size) > MAX_IMAGE_SIDE:
             img.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE))

@@ -1,6 +1,9 @@
 """Helpers shared by the GUI tests."""
 
 import numpy as np
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
 
 
 def settle(qtbot, window):
@@ -35,3 +38,31 @@ def assert_views_show(window, pred):
     for name, view in window.maps.views.items():
         np.testing.assert_allclose(view.activation, pred.activations[name], atol=1e-5)
     np.testing.assert_allclose(window.stages.tiles["input"].array, pred.stages.input, atol=1e-6)
+
+
+def drop(window, paths, qtbot):
+    """Drag files over the window and drop them, as a file manager does."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    enter = QDragEnterEvent(QPoint(600, 300), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    accepted = enter.isAccepted()
+    if accepted:
+        ev = QDropEvent(QPointF(600, 300), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                        Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(window, ev)
+    return accepted
+
+
+def digit_png(tmp_path, qtbot, window, digit, name="digit.png"):
+    """A PNG of a drawn digit, made with the window's own Save Drawing."""
+    from lenet_draw.gui.drive import DIGIT_STROKES, draw_strokes
+
+    draw_strokes(window.canvas, DIGIT_STROKES[digit])
+    path = tmp_path / name
+    window.ask_save_path = lambda caption, filters: str(path)
+    window.save_action.trigger()
+    window.clear_action.trigger()
+    settle(qtbot, window)
+    return path

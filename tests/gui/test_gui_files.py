@@ -2,13 +2,12 @@
 
 import numpy as np
 import pytest
-from guihelpers import assert_views_show, fresh_prediction, settle
+from guihelpers import assert_views_show, digit_png, drop, fresh_prediction, settle
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from lenet_draw.gui.drive import DIGIT_STROKES, draw_stroke, draw_strokes
+from lenet_draw.images import ImageError, open_image
 from lenet_draw.weights import WeightsError, load_weights, save_weights
 
 
@@ -38,21 +37,6 @@ def save_weights_unvalidated(path, sd):
     import torch
 
     torch.save({"state_dict": sd}, str(path))
-
-
-def drop(window, paths, qtbot):
-    """Drag files over the window and drop them, as a file manager does."""
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    enter = QDragEnterEvent(QPoint(600, 300), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                            Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(window, enter)
-    accepted = enter.isAccepted()
-    if accepted:
-        ev = QDropEvent(QPointF(600, 300), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                        Qt.KeyboardModifier.NoModifier)
-        QApplication.sendEvent(window, ev)
-    return accepted
 
 
 def test_status_bar_and_title_name_the_weights_accuracy_and_device(window):
@@ -155,17 +139,6 @@ def test_dropping_an_unknown_file_is_refused(qtbot, window, tmp_path):
     assert not drop(window, [other], qtbot)
 
 
-def digit_png(tmp_path, qtbot, window, digit, name="digit.png"):
-    """A PNG of a drawn digit, made with the window's own Save Drawing."""
-    draw_strokes(window.canvas, DIGIT_STROKES[digit])
-    path = tmp_path / name
-    window.ask_save_path = lambda caption, filters: str(path)
-    window.save_action.trigger()
-    window.clear_action.trigger()
-    settle(qtbot, window)
-    return path
-
-
 def test_save_drawing_writes_a_png_that_reads_back_as_the_same_digit(qtbot, window, tmp_path):
     path = digit_png(tmp_path, qtbot, window, 3)
     with Image.open(path) as im:
@@ -228,8 +201,12 @@ def test_a_bad_image_is_refused_and_changes_nothing(qtbot, window, dialogs, tmp_
     before = window.panel.shown_probabilities()
     bad = tmp_path / "broken.png"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    with pytest.raises(ImageError) as expected:
+        open_image(bad)
     assert window.open_image(bad) is False
-    assert "broken.png cannot be opened as an image" in dialogs.errors[-1][1]
+    assert dialogs.errors[-1][0] == "Cannot open image"
+    assert dialogs.errors[-1][1].startswith(str(expected.value))
+    assert "broken.png" in dialogs.errors[-1][1]
     assert window.canvas.image() is None and len(window.canvas.strokes()) == 1
     np.testing.assert_array_equal(window.panel.shown_probabilities(), before)
 
