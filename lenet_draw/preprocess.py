@@ -117,6 +117,39 @@ def _corners(points: np.ndarray, min_cos: float = 0.9) -> np.ndarray:
     return points[1:-1][cos < min_cos]
 
 
+def _outline(strokes: Sequence[np.ndarray], ss: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each polyline resampled in supersampled pixels, with the points that need a round cap
+    (both ends and sharp turns). Computed once, drawn at any offset."""
+    out = []
+    for stroke in strokes:
+        pts = _resample(stroke * ss, step=ss / 2.0)
+        out.append((pts, np.concatenate([pts[:1], pts[-1:], _corners(pts)])))
+    return out
+
+
+def _render(outline, size: int, width: float, ss: int, offset=(0.0, 0.0)) -> np.ndarray:
+    """An outline (from _outline) moved by ``offset`` pixels -> (size*ss)^2 uint8 ink."""
+    img = Image.new("L", (size * ss, size * ss), 0)
+    draw = ImageDraw.Draw(img)
+    w = max(width * ss, 1.0)
+    r = w / 2.0
+    # PIL puts integer coordinates at pixel centres; shift by half a supersampled pixel.
+    shift = np.asarray(offset, dtype=np.float64) * ss - 0.5
+    for pts, caps in outline:
+        if len(pts) > 1:
+            draw.line((pts + shift).ravel().tolist(), fill=255, width=int(round(w)))
+        for x, y in (caps + shift).tolist():
+            draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
+    return np.asarray(img)
+
+
+def _reduce(big: np.ndarray, ss: int) -> np.ndarray:
+    """Box-filter a supersampled uint8 image down by ``ss`` (in C) -> float32, ink = 1."""
+    img = Image.fromarray(big)
+    small = img.reduce(ss) if ss > 1 else img
+    return np.asarray(small, dtype=np.float32) * (1.0 / 255.0)
+
+
 def rasterise(strokes: Sequence[np.ndarray], size: int, width: float, supersample: int = SUPERSAMPLE) -> np.ndarray:
     """Anti-aliased rendering of polylines (already in pixel coordinates) with a round pen.
 
@@ -124,20 +157,7 @@ def rasterise(strokes: Sequence[np.ndarray], size: int, width: float, supersampl
     (size, size) with ink = 1. Segments are drawn in one call; round caps and joins are
     added only at the ends and at sharp turns, where a gap could show.
     """
-    ss = supersample
-    img = Image.new("L", (size * ss, size * ss), 0)
-    draw = ImageDraw.Draw(img)
-    w = max(width * ss, 1.0)
-    r = w / 2.0
-    for stroke in strokes:
-        # PIL puts integer coordinates at pixel centres; shift by half a supersampled pixel.
-        pts = _resample(stroke * ss - 0.5, step=ss / 2.0)
-        if len(pts) > 1:
-            draw.line(pts.ravel().tolist(), fill=255, width=int(round(w)))
-        for x, y in np.concatenate([pts[:1], pts[-1:], _corners(pts)]).tolist():
-            draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
-    small = img.reduce(ss) if ss > 1 else img  # box filter, in C
-    return np.asarray(small, dtype=np.float32) * (1.0 / 255.0)
+    return _reduce(_render(_outline(strokes, supersample), size, width, supersample), supersample)
 
 
 def _bbox(strokes: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -177,16 +197,18 @@ def preprocess_strokes(
     def placed(offset: np.ndarray) -> list[np.ndarray]:
         return [(s - mid) * scale + offset for s in clean]
 
+
     box_centre = np.array([FIELD_SIZE / 2.0, FIELD_SIZE / 2.0])
-    first = rasterise(placed(box_centre), FIELD_SIZE, pen)
+    ss = SUPERSAMPLE
+    outline = _outline(placed(box_centre), ss)
+    first = _reduce(_render(outline, FIELD_SIZE, pen, ss), ss)
     margin = (FIELD_SIZE - FIT_SIZE) // 2
     fitted = first[margin : margin + FIT_SIZE, margin : margin + FIT_SIZE].copy()
     com = centre_of_mass(first)
     if com is None:  # cannot happen with a positive pen, but never divide by zero
         return None
-    # Pixel-index CoM c of ink at continuous x lies at x - 0.5; move it to CENTRE.
-    shift = np.array([CENTRE - com[0], CENTRE - com[1]])
-    centred = rasterise(placed(box_centre + shift), FIELD_SIZE, pen)
+    # Render again, moved so that the centre of mass lands on CENTRE (exact, no resampling blur).
+    centred = _reduce(_render(outline, FIELD_SIZE, pen, ss, offset=(CENTRE - com[0], CENTRE - com[1])), ss)
     final_com = centre_of_mass(centred) or (CENTRE, CENTRE)
 
     cropped = _crop_view(clean, lo, hi, display_pen_width) if crop_view else np.zeros((0, 0), np.float32)
