@@ -17,6 +17,7 @@ import os
 import sys
 
 from PySide6.QtCore import QSettings, QThread, QTimer, Signal
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from lenet_draw.gui import launch_probe
@@ -113,7 +114,20 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
+    icon = _icon_path()
+    if icon is not None:
+        app.setWindowIcon(QIcon(str(icon)))
     return app
+
+
+def _icon_path():
+    from lenet_draw.resources import resource_path
+
+    try:
+        path = resource_path("icon.png")
+    except FileNotFoundError:
+        return None
+    return path if path.is_file() else None
 
 
 def run_app(weights: str | None = None, device: str = "auto") -> int:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from PIL import Image
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
@@ -150,6 +151,14 @@ def paint_strokes(p: QPainter, strokes, scale: float, ox: float, oy: float, pen_
 
 
 def pil_to_qimage(image) -> QImage:
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+        # Wide-range greys: scale to 8 bits by the image's own range (convert() would clip
+        # everything above 255 to white).
+        a = np.asarray(image, dtype=np.float64)
+        a = np.nan_to_num(a, nan=0.0, posinf=0.0, neginf=0.0)
+        lo, hi = float(a.min()), float(a.max())
+        a = (a - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(a)
+        image = Image.fromarray(a.astype(np.uint8), mode="L")
     rgba = np.ascontiguousarray(np.asarray(image.convert("RGBA"), dtype=np.uint8))
     h, w = rgba.shape[:2]
     return QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()

@@ -292,3 +292,22 @@ def test_run_app_shows_a_window_before_the_engine_and_predicts_once_it_is_ready(
         assert len(seen["errors"]) == 1 and str(expected.value) in seen["errors"][0]
     else:
         assert seen.get("errors") is None
+
+
+def test_a_16_bit_image_is_shown_with_its_own_grey_range(window, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from lenet_draw.gui.canvas import pil_to_qimage
+
+    a = np.full((40, 40), 300, dtype=np.uint16)  # dark paper on a 0..65535 scale
+    a[5:35, 18:22] = 60000  # a bright 1
+    shown = pil_to_qimage(Image.fromarray(a))
+    assert shown.pixelColor(2, 2).red() == 0
+    assert shown.pixelColor(20, 20).red() == 255
+
+
+def test_the_application_has_the_icon():
+    from lenet_draw.gui.app import make_application
+
+    assert not make_application().windowIcon().isNull()
