@@ -1,0 +1,23 @@
+"""`lenet-draw bench` runs and reports every figure (timings are its output, not asserted)."""
+
+import json
+
+from lenet_draw.cli import main
+
+
+def test_quick_bench_reports_every_figure(tmp_path, capsys, mnist_dir):
+    out = tmp_path / "bench.json"
+    assert main(["bench", "--quick", "--json", str(out)]) == 0
+    res = json.loads(out.read_text())
+    for section in ("launch", "core", "batch", "training", "gui", "machine"):
+        assert section in res, section
+    la = res["launch"]
+    assert 0 < la["window_ready"]["median_ms"] < la["first_prediction"]["median_ms"]
+    assert res["gui"]["live_update"]["move_to_repaint"]["n"] >= 50
+    assert res["gui"]["memory"]["strokes"] == 1000
+    for b in res["batch"].values():
+        assert b["images"] == 10_000 and b["images_per_s_median"] > 0
+    text = capsys.readouterr().out
+    for words in ("window accepts strokes", "first prediction shown", "move to repaint", "preprocessing",
+                  "inference, one image", "images/s", "s/epoch", "after 1000 strokes", "versions:"):
+        assert words in text, words
