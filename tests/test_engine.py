@@ -76,3 +76,14 @@ def test_switching_device_keeps_the_answer(engine):
         engine.set_device(dev)
         assert np.abs(engine.predict_strokes(ring()).probabilities - before).max() < 1e-5
     engine.set_device("cpu")
+
+
+def test_one_image_and_batch_paths_agree(engine, mnist_test):
+    """Single predictions skip oneDNN; batches use it: both must give the same answers."""
+    from lenet_draw.preprocess import preprocess_image
+
+    for i in range(0, 200, 7):
+        stages = preprocess_image(mnist_test.images[i])
+        single = engine.predict_stages(stages).probabilities
+        batch = engine.probabilities(np.stack([stages.input] * 3))
+        assert np.abs(single - batch).max() < 1e-5
