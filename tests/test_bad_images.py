@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageFile
@@ -24,15 +23,6 @@ from lenet_draw.engine import Engine
 from lenet_draw.images import MAX_IMAGE_PIXELS, ImageError, open_image
 from lenet_draw.preprocess import image_to_ink, preprocess_image
 from lenet_draw.resources import bundled_weights_path
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_torch_thread():
-    """Single images: one thread is as fast, and on a busy machine far faster (no spinning)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

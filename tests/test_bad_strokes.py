@@ -8,7 +8,6 @@ import warnings
 
 import numpy as np
 import pytest
-import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,14 +15,6 @@ from lenet_draw.engine import Engine
 
 NAN, INF, BIG = float("nan"), float("inf"), 1.7976931348623157e308
 SEVEN = [(10.0, 10.0), (60.0, 10.0), (30.0, 90.0)]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -48,15 +48,6 @@ def _assert_one_sentence(err: WeightsError) -> str:
     return msg
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_torch_thread():
-    """Tiny batches: one thread is as fast, and on a busy machine far faster (no spinning)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def good_file(tmp_path_factory) -> Path:
     return save_weights(tmp_path_factory.mktemp("good") / "good.pt", _state(), meta={"test_accuracy": 90.0})

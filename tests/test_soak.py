@@ -97,15 +97,6 @@ class SoakReport:
     objects: list[tuple[int, int]] = field(default_factory=list)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_torch_thread():
-    """Single drawings: one thread is as fast, and on a busy machine far faster (no spinning)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def files(tmp_path_factory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("soak")

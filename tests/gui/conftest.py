@@ -10,17 +10,6 @@ import pytest  # noqa: E402
 from guihelpers import settle  # noqa: E402
 
 
-@pytest.fixture(scope="package", autouse=True)
-def one_torch_thread():
-    """The app runs torch on one thread; do the same here and restore it for other tests."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture
 def fresh_engine():
     from lenet_draw.engine import Engine
