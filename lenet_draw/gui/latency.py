@@ -1,9 +1,16 @@
 """Measuring the time from a mouse move to updated bars and feature maps, as a person sees it.
 
 For each move of a real-looking stroke: send the move event to the canvas, then run the event
-loop until the prediction for it has run *and* the probability bars and the C1 feature maps
-have been repainted. The time between is one sample. Used by packaging/measure_latency.py and
-the benchmark.
+loop until the prediction for it has run *and* the window has repainted what the prediction
+changed. Widgets are painted when the window handles its UpdateRequest event: one pass paints
+every widget marked for repaint (bars, big digit, stages, every feature map, the canvas). The
+sample ends after the first such pass that follows the prediction. (The views repaint only
+what changed, so "the bars were painted" is no criterion: a move may leave them as they were.)
+
+Besides the whole move, it reports the parts: the time until the prediction started, the
+prediction call, the engine's own preprocessing + inference time within it, the time the
+views took to take in the prediction, and the repaint that followed. Used by
+packaging/measure_latency.py and the benchmark.
 """
 
 from __future__ import annotations
@@ -36,6 +43,24 @@ class PaintCounter(QObject):
             w.removeEventFilter(self)
 
 
+class RepaintWatcher(QObject):
+    """Notes, for the window it watches, each repaint pass (UpdateRequest) and when it began."""
+
+    def __init__(self, window) -> None:
+        super().__init__()
+        self.window = window
+        self.passes: list[float] = []  # perf_counter() at the start of each pass
+        window.installEventFilter(self)
+
+    def eventFilter(self, obj, ev) -> bool:
+        if obj is self.window and ev.type() == QEvent.Type.UpdateRequest:
+            self.passes.append(time.perf_counter())
+        return False
+
+    def remove(self) -> None:
+        self.window.removeEventFilter(self)
+
+
 def _percentiles(xs: list[float]) -> dict:
     a = np.asarray(xs, dtype=np.float64)
     if a.size == 0:
@@ -47,26 +72,42 @@ def measure_move_latency(window, moves: int = 300, warmup: int = 20, seed: int =
     """Median and 99th percentile, in ms, of mouse move -> repainted bars and feature maps.
 
     ``window`` is a shown MainWindow with an engine. Also reports, per move, the engine's own
-    preprocessing + inference time and the time the views took to take in the prediction.
+    preprocessing + inference time, the time the views took to take in the prediction, and
+    the time from then until the repaint pass after it had finished.
     """
     app = QApplication.instance()
     canvas = window.canvas
     watched = [window.panel.bars, window.maps.views["C1"]]
     counter = PaintCounter(watched)
+    repaints = RepaintWatcher(window)
     engine_ms: list[float] = []
     views_ms: list[float] = []
+    repaint_ms: list[float] = []
+    shown_at: list[float] = []  # when the views had taken in the latest prediction
+    asked_at: list[float] = []  # when the predictor read the drawing (its prediction starts)
     original = window._on_predicted
+    source = window.predictor._source
+
+    def timed_source():
+        asked_at.append(time.perf_counter())
+        return source()
 
     def timed_on_predicted(pred) -> None:
         t = time.perf_counter()
         original(pred)
-        views_ms.append((time.perf_counter() - t) * 1e3)
+        done = time.perf_counter()
+        views_ms.append((done - t) * 1e3)
+        shown_at.append(done)
         if pred is not None:
             engine_ms.append(pred.preprocess_ms + pred.inference_ms)
 
     window.predictor.predicted.disconnect(original)
     window.predictor.predicted.connect(timed_on_predicted)
+    window.predictor._source = timed_source
     samples: list[float] = []
+    before_ms: list[float] = []
+    between_ms: list[float] = []
+    paints = {w: 0 for w in watched}
     try:
         canvas.clear()
         app.processEvents()
@@ -80,22 +121,41 @@ def measure_move_latency(window, moves: int = 300, warmup: int = 20, seed: int =
             t0 = time.perf_counter()
             send_mouse(canvas, QEvent.Type.MouseMove, p, Qt.MouseButton.NoButton, btn)
             deadline = t0 + 5.0
-            while True:
+            done = False
+            while not done and time.perf_counter() <= deadline:
+                n_passes = len(repaints.passes)
                 app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents)
-                done = window.predictor.inferences > inf0 and all(counter.counts[w] > paints0[w] for w in watched)
-                if done or time.perf_counter() > deadline:
-                    break
+                # Done once a repaint pass has run to its end after the prediction was shown.
+                done = window.predictor.inferences > inf0 and any(t >= shown_at[-1] for t in repaints.passes[n_passes:])
             if i >= warmup and done:
-                samples.append((time.perf_counter() - t0) * 1e3)
+                end = time.perf_counter()
+                samples.append((end - t0) * 1e3)
+                repaint_ms.append((end - shown_at[-1]) * 1e3)
+                before_ms.append((asked_at[-1] - t0) * 1e3)
+                between_ms.append((shown_at[-1] - asked_at[-1]) * 1e3 - views_ms[-1])
+                for w in watched:
+                    paints[w] += counter.counts[w] > paints0[w]
         send_mouse(canvas, QEvent.Type.MouseButtonRelease, points[-1], btn, Qt.MouseButton.NoButton)
         app.processEvents()
     finally:
         window.predictor.predicted.disconnect(timed_on_predicted)
         window.predictor.predicted.connect(original)
+        window.predictor._source = source
         counter.remove()
+        repaints.remove()
+    n = max(1, len(samples))
     return {
         "moves": len(samples),
         "move_to_repaint": _percentiles(samples),
         "engine_preprocess_plus_inference": _percentiles(engine_ms[warmup:]),
         "views_take_prediction": _percentiles(views_ms[warmup:]),
+        "repaint_after_views": _percentiles(repaint_ms),
+        # The rest of a move: the canvas taking the move (and anything the event loop ran
+        # before the prediction started), and the prediction call as a whole (the engine's
+        # figure plus what surrounds it).
+        "move_to_prediction_start": _percentiles(before_ms),
+        "prediction_call": _percentiles(between_ms),
+        # How often the watched views had something to repaint (the bars keep still when no
+        # label, bar or value changes; C1 changes with nearly every move).
+        "repainted_fraction": {"bars": paints[window.panel.bars] / n, "C1": paints[window.maps.views["C1"]] / n},
     }
