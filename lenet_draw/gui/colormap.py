@@ -31,17 +31,37 @@ def _build_lut(n: int = 256) -> np.ndarray:
 LUT = _build_lut()
 
 
+def _pack32(rgb: np.ndarray) -> np.ndarray:
+    """uint8 RGB (..., 3) -> uint32 0xffRRGGBB, the pixel layout of QImage.Format_RGB32."""
+    rgb = np.asarray(rgb, dtype=np.uint32)
+    return (0xFF000000 | (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]).astype(np.uint32)
+
+
+#: LUT packed as RGB32 pixels, for colouring a whole layer with one lookup.
+LUT32 = _pack32(LUT)
+MISSING32 = int(_pack32(np.array(_MISSING)))
+
+
+def pixel32(colour: QColor) -> int:
+    """A QColor as an opaque RGB32 pixel value."""
+    return 0xFF000000 | (colour.red() << 16) | (colour.green() << 8) | colour.blue()
+
+
 def colour_of(value: float, vmax: float = 1.0) -> QColor:
     r, g, b = LUT[_index(np.array([value], dtype=np.float64), vmax)[0]]
     return QColor(int(r), int(g), int(b))
 
 
 def _index(values: np.ndarray, vmax: float) -> np.ndarray:
-    scale = 0.5 * (len(LUT) - 1) / max(vmax, 1e-12)
-    idx = np.rint(values * scale + 0.5 * (len(LUT) - 1))
-    np.clip(idx, 0, len(LUT) - 1, out=idx)
-    if np.isnan(idx).any():
-        idx[np.isnan(idx)] = (len(LUT) - 1) / 2
+    half = 0.5 * (len(LUT) - 1)
+    idx = values * (half / max(vmax, 1e-12))
+    idx += half
+    np.rint(idx, out=idx)
+    np.minimum(idx, len(LUT) - 1, out=idx)  # as np.clip, without its overhead (called per layer per move)
+    np.maximum(idx, 0, out=idx)
+    nan = np.isnan(idx)
+    if nan.any():
+        idx[nan] = half
     return idx.astype(np.intp)
 
 
@@ -53,6 +73,26 @@ def diverging_rgb(values: np.ndarray, vmax: float = 1.0) -> np.ndarray:
     if missing.any():
         rgb[missing] = _MISSING
     return rgb
+
+
+def diverging_rgb32(values: np.ndarray, vmax: float = 1.0) -> np.ndarray:
+    """Any-shaped array -> uint32 RGB32 pixels of the same shape (the colours of ``diverging_rgb``).
+
+    Called for every layer on every pointer move, so the common case (all values finite) takes
+    the fewest passes over the data: out-of-range indices are clamped by the lookup itself.
+    """
+    a = np.asarray(values, dtype=np.float32)
+    half = 0.5 * (len(LUT) - 1)
+    idx = a * np.float32(half / max(vmax, 1e-12))
+    idx += np.float32(half)
+    np.rint(idx, out=idx)
+    if np.isfinite(idx).all():
+        return LUT32.take(idx.astype(np.intp), mode="clip")
+    px = LUT32.take(_index(a, vmax))  # NaN (padding: grey) or infinite values
+    missing = np.isnan(a)
+    if missing.any():
+        px[missing] = MISSING32
+    return px
 
 
 def rgb_image(rgb: np.ndarray) -> QImage:
@@ -80,6 +120,7 @@ class Legend(QWidget):
         self.vmax = vmax
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setFixedHeight(44)
+        self.setToolTip(text)
 
     def sizeHint(self) -> QSize:
         return QSize(200, 44)
@@ -88,6 +129,7 @@ class Legend(QWidget):
         self.vmax = vmax
         if text is not None:
             self.text = text
+            self.setToolTip(text)
         self.update()
 
     def paintEvent(self, ev: QPaintEvent) -> None:
@@ -113,5 +155,4 @@ class Legend(QWidget):
         p.setPen(QColor("#868e96"))
         text = p.fontMetrics().elidedText(self.text, Qt.TextElideMode.ElideRight, int(bar.width()))
         p.drawText(QRectF(bar.left(), y + 14, bar.width(), 14), Qt.AlignmentFlag.AlignHCenter, text)
-        self.setToolTip(self.text)
         p.end()

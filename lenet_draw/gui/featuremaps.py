@@ -11,11 +11,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from lenet_draw.gui.colormap import Legend, diverging_image, diverging_rgb, rgb_image, text_colour_for
+from lenet_draw.gui.colormap import Legend, diverging_image, diverging_rgb32, pixel32, rgb_image, text_colour_for
 
 #: Layer -> shape of one image's activation. Mirrors lenet_draw.model.LAYER_SHAPES (a test
 #: checks they agree) so the window can lay itself out before torch has been imported.
@@ -35,6 +35,15 @@ _UNIT_GRIDS = {"C5": (12, 10), "F6": (12, 7), "output": (10, 1)}
 
 TITLE_PX = 12
 GAP = 3
+_EMPTY32 = pixel32(QColor("#f1f3f5"))  # a map with no prediction yet
+
+
+def device_offset(p: QPainter) -> tuple[float, float]:
+    """How far into a device pixel the painter's origin lies (0 unless the scale factor is
+    fractional). Cached drawings are made with this offset and drawn at whole pixels, so they
+    come out exactly as if drawn directly."""
+    t = p.deviceTransform()
+    return t.dx() - math.floor(t.dx()), t.dy() - math.floor(t.dy())
 
 
 def shape_label(name: str, shape: tuple[int, ...]) -> str:
@@ -45,7 +54,15 @@ def shape_label(name: str, shape: tuple[int, ...]) -> str:
 
 
 class LayerView(QWidget):
-    """The maps of one layer (or one set of kernels), tiled in a fixed grid."""
+    """The maps of one layer (or one set of kernels), tiled in a fixed grid.
+
+    Painting is shaped by the live update, which repaints every layer on each pointer move: the
+    parts that do not change with a prediction (background, title, the output's unit labels) are
+    a pixmap rebuilt only when the size, scale, font or title changes; all maps of the layer are
+    coloured with one lookup into one image at screen resolution, nearest-neighbour, and blitted
+    unscaled; a new activation repaints only the maps' area. Nothing is computed for a view that
+    is not shown: the image is built when the view is painted.
+    """
 
     hovered = Signal(object, int)  # this view, map index (-1: left)
     clicked = Signal(object, int)
@@ -64,7 +81,6 @@ class LayerView(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)  # paints every pixel itself
         self.name = name
         self.shape = tuple(shape)
-        self.title = title or shape_label(name, self.shape)
         self.symmetric_auto = symmetric_auto  # scale to the largest |value| instead of 1
         self.unit_labels = unit_labels
         self.x_stretch = 3.0 if name == "output" and len(shape) == 1 else 1.0  # wider cells for ten logits
@@ -77,33 +93,69 @@ class LayerView(QWidget):
             self.grid = (1, 1)
         self.activation: np.ndarray | None = None
         self.vmax = 1.0
-        self._images: list[QImage] = []
         self.hover_index = -1
         self.pinned_index = -1
+        # Caches (see the class docstring); each is rebuilt when its key changes.
+        self._geom_key: tuple | None = None
+        self._rects: list[QRectF] = []
+        self._src: np.ndarray | None = None  # device pixel -> index into the layer's flattened values
+        self._src_key: tuple | None = None
+        self._src_origin = QPointF()
+        self._statics: dict[int, QPixmap] = {}  # top unit (-1: none) -> background, title, labels
+        self._static_key: tuple | None = None
+        self._mosaic: QImage | None = None
+        self._mosaic_px: np.ndarray | None = None  # the pixels self._mosaic points into
+        self._top = -1
+        self._areas = (QRect(), QRect())
+        self._background: int | None = None  # the window colour as an RGB32 pixel
+        self.title = title or shape_label(name, self.shape)
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(24, 40)
 
+    @property
+    def title(self) -> str:
+        return self._title
+
+    @title.setter
+    def title(self, text: str) -> None:
+        self._title = text
+        self.setToolTip(text)  # the whole title, also when the view is too narrow to show it
+        self._statics.clear()
+        self.update()
+
     # -- data -------------------------------------------------------------------------------
     def set_activation(self, arr: np.ndarray | None) -> None:
         if arr is None:
-            self.activation, self._images = None, []
+            self.activation = None
+        else:
+            a = np.asarray(arr, dtype=np.float32)
+            if a.shape != self.shape:
+                raise ValueError(f"{self.name} expects an activation of shape {self.shape}, got {a.shape}")
+            self.activation = a
+            self.vmax = float(np.max(np.abs(a))) if self.symmetric_auto else 1.0
+            if not np.isfinite(self.vmax) or self.vmax <= 0:
+                self.vmax = 1.0
+        self._mosaic = None  # coloured when painted: a hidden view does no work
+        top = self._top_unit()
+        if self._geom_key is None:
             self.update()
             return
-        a = np.asarray(arr, dtype=np.float32)
-        if a.shape != self.shape:
-            raise ValueError(f"{self.name} expects an activation of shape {self.shape}, got {a.shape}")
-        self.activation = a
-        self.vmax = float(np.max(np.abs(a))) if self.symmetric_auto else 1.0
-        if not np.isfinite(self.vmax) or self.vmax <= 0:
-            self.vmax = 1.0
-        # One vectorised colour lookup for the whole layer, then one image per map.
+        area = self._maps_area()
+        if top != self._top:
+            area = area.united(self._labels_area())  # one rectangle: cheaper to clip to than two
+        self.update(area)
+
+    def _top_unit(self) -> int:
+        if not self.unit_labels or self.activation is None:
+            return -1
+        return int(np.argmax(self.activation))
+
+    def _flat_values(self) -> np.ndarray:
+        """The layer's values in the order the mosaic indexes them (tile, row, column)."""
         if len(self.shape) == 3:
-            rgb = diverging_rgb(a, self.vmax)
-            self._images = [rgb_image(rgb[i]) for i in range(self.count)]
-        else:
-            self._images = [rgb_image(diverging_rgb(self.tile(0), self.vmax))]
-        self.update()
+            return self.activation.reshape(-1)
+        return self.tile(0).reshape(-1)
 
     def tile(self, index: int) -> np.ndarray:
         """Map ``index`` as a 2-D array (vector layers padded with NaN to their grid)."""
@@ -154,7 +206,17 @@ class LayerView(QWidget):
         f.setBold(bold)
         return f
 
-    def tile_rects(self) -> list[QRectF]:
+    def _geometry(self) -> list[QRectF]:
+        """Tile rectangles for the current size, and the pixel index map of the mosaic."""
+        dpr = self.devicePixelRatioF()
+        key = (self.width(), self.height(), dpr)
+        if key != self._geom_key:
+            self._geom_key = key
+            self._rects = self._compute_rects()
+            self._areas = (self._compute_maps_area(), self._compute_labels_area())
+        return self._rects
+
+    def _compute_rects(self) -> list[QRectF]:
         rows, cols = self.grid
         th, tw = self.tile_shape
         s = self._scale_for(self.width(), self.height())
@@ -168,9 +230,77 @@ class LayerView(QWidget):
             out.append(QRectF(x0 + c * (tw * sx + GAP), y0 + r * (th * s + GAP), tw * sx, th * s))
         return out
 
+    def _pixel_index(self, dpr: float, offset: tuple[float, float]) -> np.ndarray | None:
+        """For each device pixel of the maps' bounding box, the index of the value it shows
+        (tile, row, column flattened), or ``count * th * tw`` for the background between maps.
+
+        Qt itself decides: each map is drawn once, the way it used to be drawn on every paint
+        (scaled into its rectangle without smoothing), as an image whose pixels are their own
+        indices. So the single image painted afterwards shows exactly the pixels the maps drawn
+        one by one showed, at any size and scale factor. ``offset`` is the fraction of a device
+        pixel the widget starts at (with a fractional scale factor a widget may not start on a
+        pixel boundary, and rounding depends on it). Done on resize only.
+        """
+        rects = self._rects
+        th, tw = self.tile_shape
+        n = self.count * th * tw
+        w, h = math.ceil(self.width() * dpr), math.ceil(self.height() * dpr)
+        if not rects or w <= 0 or h <= 0:
+            return None
+        probe = QImage(w, h, QImage.Format.Format_RGB32)
+        probe.setDevicePixelRatio(dpr)
+        probe.fill(0)
+        p = QPainter(probe)
+        p.translate(offset[0] / dpr, offset[1] / dpr)
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+        for t, r in enumerate(rects):
+            ids = np.arange(t * th * tw + 1, (t + 1) * th * tw + 1, dtype=np.uint32).reshape(th, tw)
+            rgb = np.stack([(ids >> 16) & 0xFF, (ids >> 8) & 0xFF, ids & 0xFF], axis=-1).astype(np.uint8)
+            p.drawImage(r, rgb_image(rgb))
+        p.end()
+        ids = np.frombuffer(probe.constBits(), dtype=np.uint32).reshape(h, probe.bytesPerLine() // 4)[:, :w] & 0xFFFFFF
+        ys, xs = np.nonzero(ids.any(axis=1))[0], np.nonzero(ids.any(axis=0))[0]
+        if ys.size == 0:
+            return None
+        box = ids[ys[0]:ys[-1] + 1, xs[0]:xs[-1] + 1].astype(np.intp) - 1
+        box[box < 0] = n  # between the maps
+        # Where to draw it so that it lands on whole device pixels again.
+        self._src_origin = QPointF((xs[0] - offset[0]) / dpr, (ys[0] - offset[1]) / dpr)
+        return np.ascontiguousarray(box)
+
+    def tile_rects(self) -> list[QRectF]:
+        return [QRectF(r) for r in self._geometry()]
+
+    def _maps_area(self) -> QRect:
+        """What a new activation repaints: the maps (a hover or pin frame straddling their edge
+        is drawn again over them, clipped to them: outside, its pixels stay as they were)."""
+        self._geometry()
+        return self._areas[0]
+
+    def _labels_area(self) -> QRect:
+        """What a new top unit repaints: the unit labels."""
+        self._geometry()
+        return self._areas[1]
+
+    def _compute_maps_area(self) -> QRect:
+        rects = self._rects
+        if not rects:
+            return self.rect()
+        box = QRectF(rects[0])
+        for r in rects[1:]:
+            box = box.united(r)
+        return box.toAlignedRect()
+
+    def _compute_labels_area(self) -> QRect:
+        rects = self._rects
+        if not self.unit_labels or not rects:
+            return QRect()
+        r, lw = rects[0], self._label_w()
+        return QRectF(r.x() - lw - 2, r.y() - TITLE_PX, lw + 2, r.height() + 2 * TITLE_PX).toAlignedRect()
+
     def hit(self, pos: QPointF) -> tuple[int, int, int] | None:
         """(map index, row, column) under ``pos``, or None."""
-        for i, r in enumerate(self.tile_rects()):
+        for i, r in enumerate(self._geometry()):
             if r.contains(pos):
                 th, tw = self.tile_shape
                 row = min(th - 1, int((pos.y() - r.y()) / r.height() * th))
@@ -199,16 +329,35 @@ class LayerView(QWidget):
         if h is not None and ev.button() == Qt.MouseButton.LeftButton:
             self.clicked.emit(self, h[0])
 
-    def paintEvent(self, ev: QPaintEvent) -> None:
-        p = QPainter(self)
-        p.fillRect(self.rect(), self.palette().window())
+    def changeEvent(self, ev: QEvent) -> None:
+        if ev.type() in (QEvent.Type.FontChange, QEvent.Type.PaletteChange, QEvent.Type.StyleChange):
+            self._statics.clear()
+            self._mosaic = None
+            self._background = None
+        super().changeEvent(ev)
+
+    def _static(self, top: int, offset: tuple[float, float]) -> QPixmap:
+        """Background, title and unit labels (``top`` in bold) for the current size, drawn
+        ``offset`` device pixels in (see ``device_offset``); to be drawn at minus that."""
+        dpr = self.devicePixelRatioF()
+        key = (self.width(), self.height(), dpr, offset)
+        if key != self._static_key:
+            self._statics.clear()
+            self._static_key = key
+        pm = self._statics.get(top)
+        if pm is not None:
+            return pm
+        pm = QPixmap(math.ceil(self.width() * dpr) + 1, math.ceil(self.height() * dpr) + 1)
+        pm.setDevicePixelRatio(dpr)
+        p = QPainter(pm)
+        p.translate(offset[0] / dpr, offset[1] / dpr)
+        p.fillRect(QRectF(-1, -1, self.width() + 2, self.height() + 2), self.palette().window())
         f, bold = self._title_font(), self._title_font(bold=True)
         name, _, rest = self.title.partition(" ")
         head = QFontMetricsF(bold).horizontalAdvance(name + " ")
         total = head + QFontMetricsF(f).horizontalAdvance(rest)
         if total > self.width():  # too narrow for the shape: the name alone, shape in the tooltip
             rest, total = "", head
-        self.setToolTip(self.title)
         x = max(0.0, (self.width() - total) / 2.0)
         p.setFont(bold)
         p.setPen(QColor("#343a40"))
@@ -217,24 +366,56 @@ class LayerView(QWidget):
         p.setFont(f)
         p.setPen(QColor("#868e96"))
         p.drawText(QPointF(x, TITLE_PX), rest)
-        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
-        rects = self.tile_rects()
-        for i, r in enumerate(rects):
-            if i < len(self._images):
-                p.drawImage(r, self._images[i])
-            else:
-                p.fillRect(r, QColor("#f1f3f5"))
+        rects = self._geometry()
         if self.unit_labels and rects:
             r = rects[0]
             th = self.tile_shape[0]
             p.setPen(QColor("#495057"))
-            top = int(np.argmax(self.activation)) if self.activation is not None else -1
             for k, lab in enumerate(self.unit_labels[:th]):
                 cell = QRectF(r.x() - self._label_w(), r.y() + k * r.height() / th, self._label_w() - 3, r.height() / th)
                 bf = QFont(f)
                 bf.setBold(k == top)
                 p.setFont(bf)
                 p.drawText(cell, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, lab)
+        p.end()
+        self._statics[top] = pm
+        return pm
+
+    def _mosaic_image(self, offset: tuple[float, float] = (0.0, 0.0)) -> QImage | None:
+        """All maps of the layer as one RGB32 image at device resolution (see ``_pixel_index``)."""
+        self._geometry()
+        key = (self._geom_key, offset)
+        if key != self._src_key:
+            self._src_key = key
+            self._src = self._pixel_index(self.devicePixelRatioF(), offset)
+            self._mosaic = None
+        if self._mosaic is None and self._src is not None:
+            th, tw = self.tile_shape
+            n = self.count * th * tw
+            colours = np.empty(n + 1, dtype=np.uint32)
+            if self.activation is None:
+                colours[:n] = _EMPTY32
+            else:
+                colours[:n] = diverging_rgb32(self._flat_values(), self.vmax)
+            if self._background is None:
+                self._background = pixel32(self.palette().window().color())
+            colours[n] = self._background
+            px = np.take(colours, self._src, mode="clip")  # every index is in range; "clip" skips the check
+            h, w = px.shape
+            img = QImage(px.data, w, h, 4 * w, QImage.Format.Format_RGB32)
+            img.setDevicePixelRatio(self.devicePixelRatioF())
+            self._mosaic, self._mosaic_px = img, px
+        return self._mosaic
+
+    def paintEvent(self, ev: QPaintEvent) -> None:
+        self._top = self._top_unit()
+        p = QPainter(self)
+        offset = device_offset(p)
+        p.drawPixmap(QPointF(-offset[0], -offset[1]) / self.devicePixelRatioF(), self._static(self._top, offset))  # clipped
+        img = self._mosaic_image(offset)
+        if img is not None:
+            p.drawImage(self._src_origin, img)
+        rects = self._rects
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         for idx, colour in ((self.pinned_index, QColor("#1c7ed6")), (self.hover_index, QColor("#212529"))):
             if 0 <= idx < len(rects):
@@ -452,7 +633,8 @@ class FeatureMapsView(MapsPanel):
     def show_activations(self, activations: dict[str, np.ndarray] | None) -> None:
         for name, view in self.views.items():
             view.set_activation(None if not activations else activations.get(name))
-        self.detail.update()
+        if self.detail.view is not None:  # the hint shown without a map does not change
+            self.detail.update()
 
 
 class KernelsView(MapsPanel):
