@@ -7,9 +7,12 @@ panel says it is a guess, so a scribble is never shown as a confident digit).
 
 from __future__ import annotations
 
+import math
+from typing import NamedTuple
+
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QFontMetricsF, QPainter, QPaintEvent, QPen, QPixmap, QStaticText
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 ACCENT = QColor("#1c7ed6")
@@ -21,7 +24,11 @@ MUTED = QColor("#868e96")
 
 
 class BigDigit(QWidget):
-    """The predicted digit, large, with its confidence underneath."""
+    """The predicted digit, large, with its confidence underneath.
+
+    The digit and the caption are repainted only when what they show changes: while a person
+    draws, the digit mostly stays and only the confidence moves.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -32,6 +39,7 @@ class BigDigit(QWidget):
         self.digit: int | None = None
         self.confidence = 0.0
         self.runner_up: tuple[int, float] | None = None
+        self._shown: tuple | None = None  # (digit part, caption part) last asked to be painted
 
     def caption(self) -> str:
         if self.state == "waiting":
@@ -43,37 +51,93 @@ class BigDigit(QWidget):
             return f"Unsure: best guess {self.digit} ({self.confidence:.0%}){second}"
         return f"{self.confidence:.1%} confident"
 
+    def _digit_rect(self) -> QRectF:
+        return QRectF(0, 0, self.width(), 80)
+
+    def _caption_rect(self) -> QRectF:
+        return QRectF(0, 80, self.width(), 26)
+
+    def refresh(self) -> None:
+        """Repaint the parts whose content changed (call after changing state, digit, confidence)."""
+        shown = (self.state if self.state in ("empty", "waiting") else (self.state, self.digit),
+                 (self.state == "unsure", self.caption()))
+        old, self._shown = self._shown, shown
+        if old is None:
+            self.update()
+            return
+        dirty = QRect()
+        if shown[0] != old[0]:
+            dirty = dirty.united(self._digit_rect().toAlignedRect())
+        if shown[1] != old[1]:
+            dirty = dirty.united(self._caption_rect().toAlignedRect())
+        if not dirty.isEmpty():
+            self.update(dirty)
+
     def paintEvent(self, ev: QPaintEvent) -> None:
         p = QPainter(self)
-        p.fillRect(self.rect(), self.palette().window())
+        p.fillRect(self.rect(), self.palette().window())  # clipped to what is repainted
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         r = QRectF(self.rect())
-        big = QFont(self.font())
-        big.setPixelSize(70)
-        big.setBold(True)
-        p.setFont(big)
-        top = QRectF(r.x(), r.y(), r.width(), 80)
-        if self.state in ("empty", "waiting"):
-            p.setPen(QPen(QColor("#ced4da"), 2, Qt.PenStyle.DashLine))
-            p.setBrush(Qt.BrushStyle.NoBrush)
-            p.drawRoundedRect(QRectF(top.center().x() - 26, top.y() + 8, 52, top.height() - 14), 8, 8)
-        else:
-            color = UNSURE if self.state == "unsure" else ACCENT
-            p.setPen(color)
-            text = f"{self.digit}?" if self.state == "unsure" else str(self.digit)
-            p.drawText(top, Qt.AlignmentFlag.AlignCenter, text)
-        small = QFont(self.font())
-        small.setPixelSize(14)
-        small.setBold(self.state == "unsure")
-        p.setFont(small)
-        p.setPen(UNSURE if self.state == "unsure" else MUTED)
-        caption = p.fontMetrics().elidedText(self.caption(), Qt.TextElideMode.ElideRight, int(r.width()) - 4)
-        p.drawText(QRectF(r.x(), 80, r.width(), 26), Qt.AlignmentFlag.AlignCenter, caption)
+        region = ev.region()
+        top = self._digit_rect()
+        if region.intersects(top.toAlignedRect()):
+            big = QFont(self.font())
+            big.setPixelSize(70)
+            big.setBold(True)
+            p.setFont(big)
+            if self.state in ("empty", "waiting"):
+                p.setPen(QPen(QColor("#ced4da"), 2, Qt.PenStyle.DashLine))
+                p.setBrush(Qt.BrushStyle.NoBrush)
+                p.drawRoundedRect(QRectF(top.center().x() - 26, top.y() + 8, 52, top.height() - 14), 8, 8)
+            else:
+                color = UNSURE if self.state == "unsure" else ACCENT
+                p.setPen(color)
+                text = f"{self.digit}?" if self.state == "unsure" else str(self.digit)
+                p.drawText(top, Qt.AlignmentFlag.AlignCenter, text)
+        if region.intersects(self._caption_rect().toAlignedRect()):
+            small = QFont(self.font())
+            small.setPixelSize(14)
+            small.setBold(self.state == "unsure")
+            p.setFont(small)
+            p.setPen(UNSURE if self.state == "unsure" else MUTED)
+            caption = p.fontMetrics().elidedText(self.caption(), Qt.TextElideMode.ElideRight, int(r.width()) - 4)
+            p.drawText(QRectF(r.x(), 80, r.width(), 26), Qt.AlignmentFlag.AlignCenter, caption)
         p.end()
 
 
+def device_offset(p: QPainter) -> tuple[float, float]:
+    """How far into a device pixel the painter's origin lies (0 unless the scale factor is
+    fractional): the cached pixmaps are drawn with it, then placed on whole pixels."""
+    t = p.deviceTransform()
+    return t.dx() - math.floor(t.dx()), t.dy() - math.floor(t.dy())
+
+
+class _Row(NamedTuple):
+    """Where one digit's row draws, and the pixels each part may touch."""
+
+    label: QRectF
+    track: QRectF
+    value: QRectF
+    value_pos: QPointF  # top left of the value text, vertically centred as drawText centres it
+    row_px: QRect
+    label_px: QRect
+    track_px: QRect
+    value_px: QRect
+
+
+class _BarsLayout(NamedTuple):
+    font: QFont
+    bold: QFont
+    rows: list[_Row]
+
+
 class ProbabilityBars(QWidget):
-    """Ten labelled bars with their values; the top one highlighted."""
+    """Ten labelled bars with their values; the top one highlighted.
+
+    What does not change with a prediction (background, digit labels, bar tracks) is a pixmap
+    rebuilt on resize; a new prediction repaints only the labels, bars and values that changed,
+    and the values are laid out once per distinct text.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -82,6 +146,12 @@ class ProbabilityBars(QWidget):
         self.setMinimumHeight(10 * 12)
         self.probabilities: np.ndarray | None = None
         self.unsure = False
+        self._layout_key: tuple | None = None
+        self._layout: _BarsLayout | None = None
+        self._statics: dict[bool, QPixmap] = {}  # bold labels? -> background, labels, tracks
+        self._static_key: tuple | None = None
+        self._texts: dict[str, QStaticText] = {}  # value text -> its layout (at most 1001 of them)
+        self._shown: list[tuple] | None = None  # per row: what was last asked to be painted
 
     def sizeHint(self) -> QSize:
         return QSize(260, 10 * 24)
@@ -91,40 +161,149 @@ class ProbabilityBars(QWidget):
         row = self.height() / 10.0
         return [QRectF(0, i * row, self.width(), row) for i in range(10)]
 
-    def paintEvent(self, ev: QPaintEvent) -> None:
-        p = QPainter(self)
-        p.fillRect(self.rect(), self.palette().window())
-        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        f = QFont(self.font())
-        f.setPixelSize(max(10, min(15, int(self.height() / 10 * 0.6))))
-        p.setFont(f)
-        fm = p.fontMetrics()
-        label_w = fm.horizontalAdvance("0") + 12
-        value_w = fm.horizontalAdvance("100.0%") + 8
+    def set_probabilities(self, probs: np.ndarray | None, unsure: bool = False) -> None:
+        """Show ``probs`` (ten values) or nothing; repaints only the parts that change."""
+        self.probabilities = probs
+        self.unsure = unsure
+        shown = self._row_contents()
+        if self._shown is None:
+            self.update()
+        else:
+            # One rectangle around what changed: painting through a clip of many small
+            # rectangles costs more than painting the few unchanged parts inside one.
+            dirty = QRect()
+            for row, new, old in zip(self._layout.rows, shown, self._shown):
+                if new[0] != old[0]:  # the label's weight
+                    dirty = dirty.united(row.label_px)
+                if new[1] != old[1]:  # the bar
+                    dirty = dirty.united(row.track_px)
+                if new[2] != old[2]:  # the value
+                    dirty = dirty.united(row.value_px)
+            if not dirty.isEmpty():
+                self.update(dirty)
+        self._shown = shown
+
+    def _row_contents(self) -> list[tuple]:
+        """Per row: (is top, (fill width, fill colour) or None, (value text, bold) or None)."""
+        lay = self._geometry()
         probs = self.probabilities
-        top = int(np.argmax(probs)) if probs is not None else -1
-        for i, row in enumerate(self.bar_rects()):
-            h = min(row.height() * 0.62, 20.0)
-            y = row.center().y() - h / 2
-            track = QRectF(label_w, y, max(10.0, row.width() - label_w - value_w), h)
-            is_top = i == top
-            p.setPen(TEXT if is_top else MUTED)
+        if probs is None:
+            return [(False, None, None)] * 10
+        top = int(np.argmax(probs))
+        fill_top = UNSURE if self.unsure else ACCENT
+        out = []
+        for i, row in enumerate(lay.rows):
+            v = float(probs[i])
+            fill = (max(2.0, row.track.width() * v), fill_top if i == top else BAR) if v > 0.0005 else None
+            out.append((i == top, fill, (f"{v:.1%}", i == top)))
+        return out
+
+    def _geometry(self) -> _BarsLayout:
+        key = (self.width(), self.height())
+        if key != self._layout_key or self._layout is None:
+            f = QFont(self.font())
+            f.setPixelSize(max(10, min(15, int(self.height() / 10 * 0.6))))
             bold = QFont(f)
-            bold.setBold(is_top)
-            p.setFont(bold)
-            p.drawText(QRectF(0, row.y(), label_w - 6, row.height()), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, str(i))
+            bold.setBold(True)
+            fm = QFontMetrics(f)
+            label_w = fm.horizontalAdvance("0") + 12
+            value_w = fm.horizontalAdvance("100.0%") + 8
+            text_h = {False: QFontMetricsF(f).height(), True: QFontMetricsF(bold).height()}
+            rows = []
+            for r in self.bar_rects():
+                h = min(r.height() * 0.62, 20.0)
+                track = QRectF(label_w, r.center().y() - h / 2, max(10.0, r.width() - label_w - value_w), h)
+                label = QRectF(0, r.y(), label_w - 6, r.height())
+                value = QRectF(track.right() + 6, r.y(), value_w, r.height())
+                pos = QPointF(value.x(), value.y() + (value.height() - text_h[False]) / 2)
+                rows.append(_Row(label, track, value, pos, r.toAlignedRect(),
+                                 QRectF(0, r.y(), label_w, r.height()).toAlignedRect(),
+                                 track.toAlignedRect(), value.toAlignedRect()))
+            self._layout = _BarsLayout(f, bold, rows)
+            self._layout_key = key
+            self._statics.clear()
+            self._texts.clear()
+        return self._layout
+
+    def changeEvent(self, ev: QEvent) -> None:
+        if ev.type() in (QEvent.Type.FontChange, QEvent.Type.PaletteChange, QEvent.Type.StyleChange):
+            self._layout = None
+            self._statics.clear()
+        super().changeEvent(ev)
+
+    def _static(self, bold: bool, offset: tuple[float, float]) -> QPixmap:
+        """Background, the ten digit labels (all bold and dark, or all plain and muted) and
+        tracks, drawn ``offset`` device pixels in (see ``device_offset``)."""
+        lay = self._geometry()
+        dpr = self.devicePixelRatioF()
+        if self._static_key != (dpr, offset):
+            self._statics.clear()
+            self._static_key = (dpr, offset)
+        pm = self._statics.get(bold)
+        if pm is not None:
+            return pm
+        pm = QPixmap(math.ceil(self.width() * dpr) + 1, math.ceil(self.height() * dpr) + 1)
+        pm.setDevicePixelRatio(dpr)
+        p = QPainter(pm)
+        p.translate(offset[0] / dpr, offset[1] / dpr)
+        p.fillRect(QRectF(-1, -1, self.width() + 2, self.height() + 2), self.palette().window())
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        p.setFont(lay.bold if bold else lay.font)
+        for i, row in enumerate(lay.rows):
+            p.setPen(TEXT if bold else MUTED)
+            p.drawText(row.label, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, str(i))
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(BAR_BG)
-            p.drawRoundedRect(track, 3, 3)
-            if probs is not None:
-                v = float(probs[i])
-                if v > 0.0005:
-                    fill = QRectF(track.x(), track.y(), max(2.0, track.width() * v), track.height())
-                    p.setBrush((UNSURE if self.unsure else ACCENT) if is_top else BAR)
-                    p.drawRoundedRect(fill, 3, 3)
-                p.setPen(TEXT if is_top else MUTED)
-                p.drawText(QRectF(track.right() + 6, row.y(), value_w, row.height()),
-                           Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"{v:.1%}")
+            p.drawRoundedRect(row.track, 3, 3)
+        p.end()
+        self._statics[bold] = pm
+        return pm
+
+    def _text(self, text: str) -> QStaticText:
+        st = self._texts.get(text)
+        if st is None:
+            st = self._texts[text] = QStaticText(text)
+            st.setTextFormat(Qt.TextFormat.PlainText)
+        return st
+
+    def paintEvent(self, ev: QPaintEvent) -> None:
+        lay = self._geometry()
+        region = ev.region()
+        p = QPainter(self)
+        offset = device_offset(p)
+        origin = QPointF(-offset[0], -offset[1]) / self.devicePixelRatioF()  # whole device pixels
+        p.drawPixmap(origin, self._static(False, offset))  # clipped to what is repainted
+        probs = self.probabilities
+        if probs is None:
+            p.end()
+            return
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        p.setPen(Qt.PenStyle.NoPen)
+        top = int(np.argmax(probs))
+        for i, row in enumerate(lay.rows):
+            if not region.intersects(row.row_px):
+                continue
+            v = float(probs[i])
+            if i == top and region.intersects(row.label_px):  # the bold label over the plain one
+                p.save()
+                p.setClipRect(row.label_px, Qt.ClipOperation.IntersectClip)
+                p.drawPixmap(origin, self._static(True, offset))
+                p.restore()
+            if v > 0.0005 and region.intersects(row.track_px):
+                fill = QRectF(row.track.x(), row.track.y(), max(2.0, row.track.width() * v), row.track.height())
+                p.setBrush((UNSURE if self.unsure else ACCENT) if i == top else BAR)
+                p.drawRoundedRect(fill, 3, 3)
+        # The values: each text laid out once (QStaticText), placed as drawText's AlignVCenter would.
+        p.setFont(lay.font)
+        p.setPen(MUTED)
+        for i, row in enumerate(lay.rows):
+            if i != top and region.intersects(row.value_px):
+                p.drawStaticText(row.value_pos, self._text(f"{float(probs[i]):.1%}"))
+        row = lay.rows[top]
+        if region.intersects(row.value_px):
+            p.setFont(lay.bold)
+            p.setPen(TEXT)
+            p.drawText(row.value, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"{float(probs[top]):.1%}")
         p.end()
 
 
@@ -150,7 +329,7 @@ class PredictionPanel(QWidget):
     def set_waiting(self, waiting: bool) -> None:
         if waiting:
             self.digit_view.state = "waiting"
-            self.digit_view.update()
+            self.digit_view.refresh()
         elif self.digit_view.state == "waiting":
             self.show_prediction(self.prediction)
 
@@ -173,14 +352,11 @@ class PredictionPanel(QWidget):
         d = self.digit_view
         if pred is None:
             d.state, d.digit, d.confidence, d.runner_up = "empty", None, 0.0, None
-            self.bars.probabilities = None
-            self.bars.unsure = False
+            self.bars.set_probabilities(None)
         else:
             probs = np.asarray(pred.probabilities, dtype=np.float64)
             d.digit, d.confidence = pred.digit, pred.confidence
             d.state = "unsure" if pred.unsure else "sure"
             d.runner_up = pred.top(2)[1] if len(probs) > 1 else None
-            self.bars.probabilities = probs
-            self.bars.unsure = pred.unsure
-        d.update()
-        self.bars.update()
+            self.bars.set_probabilities(probs, bool(pred.unsure))
+        d.refresh()
