@@ -7,8 +7,8 @@ and why a digit drawn small in a corner is still read right.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent, QPen
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QWidget
 
 #: (attribute of Stages, caption) in pipeline order.
@@ -28,6 +28,12 @@ def gray_image(arr: np.ndarray) -> QImage:
 
 
 class StageTile(QWidget):
+    """One stage, pixelated in a black square, its caption underneath.
+
+    A new array repaints only the square; the image is made when the tile is painted, so a
+    closed "What the network sees" dock costs nothing while drawing.
+    """
+
     def __init__(self, key: str, caption: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)  # paints every pixel itself
@@ -36,6 +42,10 @@ class StageTile(QWidget):
         self.array: np.ndarray | None = None
         self.centre_of_mass: tuple[float, float] | None = None
         self._image: QImage | None = None
+        self._image_stale = False
+        self._tip = ""
+        self._geom_key: tuple | None = None
+        self._geom: tuple = ()
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(48, 64)
 
@@ -45,25 +55,49 @@ class StageTile(QWidget):
     def set_array(self, arr: np.ndarray | None, com: tuple[float, float] | None = None) -> None:
         self.array = None if arr is None else np.asarray(arr)
         self.centre_of_mass = com
-        self._image = None if arr is None or arr.size == 0 else gray_image(self.array)
+        self._image, self._image_stale = None, self.array is not None and self.array.size > 0
         if arr is not None:
             h, w = self.array.shape
-            self.setToolTip(f"{self.caption.replace(chr(10), ' ')}: {w}×{h} pixels")
-        self.update()
+            tip = f"{self.caption.replace(chr(10), ' ')}: {w}×{h} pixels"
+            if tip != self._tip:
+                self._tip = tip
+                self.setToolTip(tip)
+        # Only the square: the centre-of-mass mark lies well inside it (centring by mass puts
+        # the centre of mass in the middle of the 28x28 and 32x32 images).
+        self.update(self._box().toAlignedRect())
+
+    def _geometry(self) -> tuple[QFont, float, QRectF, QRectF, QRect]:
+        """(font, text height, the square, the caption's rectangle and pixels) for this size."""
+        key = (self.width(), self.height())
+        if key != self._geom_key:
+            f = QFont(self.font())
+            f.setPixelSize(11)
+            text_h = 2 * QFontMetrics(f).height() + 4
+            side = max(8.0, min(self.width() - 4.0, self.height() - text_h - 4.0))
+            box = QRectF((self.width() - side) / 2, 2, side, side)
+            caption = QRectF(0, box.bottom() + 2, self.width(), text_h)
+            self._geom = (f, text_h, box, caption, caption.toAlignedRect())
+            self._geom_key = key
+        return self._geom
+
+    def _box(self) -> QRectF:
+        return self._geometry()[2]
+
+    def changeEvent(self, ev: QEvent) -> None:
+        if ev.type() == QEvent.Type.FontChange:
+            self._geom_key = None
+        super().changeEvent(ev)
 
     def paintEvent(self, ev: QPaintEvent) -> None:
+        f, _, box, caption, caption_px = self._geometry()
         p = QPainter(self)
-        p.fillRect(self.rect(), self.palette().window())
-        f = QFont(self.font())
-        f.setPixelSize(11)
-        p.setFont(f)
-        text_h = 2 * p.fontMetrics().height() + 4
-        side = max(8.0, min(self.width() - 4.0, self.height() - text_h - 4.0))
-        box = QRectF((self.width() - side) / 2, 2, side, side)
+        p.fillRect(ev.rect(), self.palette().window())  # clipped to what is repainted
         p.fillRect(box, QColor("#000000"))
+        if self._image_stale:
+            self._image, self._image_stale = gray_image(self.array), False
         if self._image is not None:
             img = self._image
-            scale = min(side / img.width(), side / img.height())
+            scale = min(box.width() / img.width(), box.height() / img.height())
             w, h = img.width() * scale, img.height() * scale
             target = QRectF(box.center().x() - w / 2, box.center().y() - h / 2, w, h)
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
@@ -76,8 +110,10 @@ class StageTile(QWidget):
                 p.setPen(QPen(QColor("#ff6b6b"), 1.5))
                 p.drawLine(pt - QPointF(5, 0), pt + QPointF(5, 0))
                 p.drawLine(pt - QPointF(0, 5), pt + QPointF(0, 5))
-        p.setPen(QColor("#495057"))
-        p.drawText(QRectF(0, box.bottom() + 2, self.width(), text_h), Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, self.caption)
+        if ev.region().intersects(caption_px):
+            p.setFont(f)
+            p.setPen(QColor("#495057"))
+            p.drawText(caption, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, self.caption)
         p.end()
 
 
