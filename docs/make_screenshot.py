@@ -1,6 +1,6 @@
 """Regenerate docs/screenshot.png: the real window, a digit drawn through the canvas.
 
-    xvfb-run -s "-screen 0 1400x900x24" .venv/bin/python docs/make_screenshot.py
+xvfb-run -s "-screen 0 1400x900x24" .venv/bin/python docs/make_screenshot.py
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     from lenet_draw.engine import Engine
-    from lenet_draw.gui.drive import DIGIT_STROKES, draw_strokes
     from lenet_draw.gui.main_window import MainWindow
+    from lenet_draw.gui.testing import DIGIT_STROKES, draw_strokes
 
     app = QApplication(sys.argv[:1])
     tmp = tempfile.TemporaryDirectory(prefix="lenet-draw-shot-")  # never the user's settings

@@ -10,7 +10,7 @@ SUBCOMMANDS = ("train", "eval", "predict", "bench")
 
 
 def _data_dir(arg: str | None) -> Path:
-    from lenet_draw.data import DATA_ENV, default_data_dir
+    from lenet_draw.training.data import DATA_ENV, default_data_dir
 
     if arg:
         return Path(arg)
@@ -21,32 +21,42 @@ def _data_dir(arg: str | None) -> Path:
 
 
 def _engine(weights: str | None, device: str):
+    from lenet_draw.devices import DeviceError
     from lenet_draw.engine import Engine
     from lenet_draw.weights import WeightsError
-    from lenet_draw.devices import DeviceError
 
     try:
         return Engine(weights, device=device)
     except (WeightsError, DeviceError) as exc:
-        raise SystemExit(f"error: {exc}")
+        raise SystemExit(f"error: {exc}") from None
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from lenet_draw.train import TrainConfig, run
+    from lenet_draw.training.train import TrainConfig, run
 
-    cfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                      device=args.device, augment=not args.no_augment, limit=args.limit,
-                      drawn_fraction=args.drawn_fraction, scribble_fraction=args.scribble_fraction)
+    cfg = TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        device=args.device,
+        augment=not args.no_augment,
+        limit=args.limit,
+        drawn_fraction=args.drawn_fraction,
+        scribble_fraction=args.scribble_fraction,
+    )
     command = "lenet-draw train " + " ".join(args.raw)
     summary = run(_data_dir(args.data), args.out, cfg, command=command)
-    print(f"saved {args.out}: test accuracy {summary['test_accuracy']:.2f}% after {cfg.epochs} epochs "
-          f"in {summary['seconds']:.0f} s on {summary['device']}")
+    print(
+        f"saved {args.out}: test accuracy {summary['test_accuracy']:.2f}% after {cfg.epochs} epochs "
+        f"in {summary['seconds']:.0f} s on {summary['device']}"
+    )
     return 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from lenet_draw.data import load_split
-    from lenet_draw.evaluate import confusion_png, evaluate
+    from lenet_draw.training.data import load_split
+    from lenet_draw.training.evaluate import confusion_png, evaluate
 
     engine = _engine(args.weights, args.device)
     split = load_split(_data_dir(args.data), args.split)
@@ -79,7 +89,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from lenet_draw.bench import main as bench_main
+    from lenet_draw.bench.figures import main as bench_main
 
     return bench_main(args)
 
@@ -98,10 +108,20 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lr", type=float, default=3e-3)
     t.add_argument("--no-augment", action="store_true", help="train on the plain images")
     t.add_argument("--limit", type=int, help="use only the first N training images")
-    t.add_argument("--drawn-fraction", type=float, default=0.0, metavar="F",
-                   help="share of each batch shown as traced pen strokes rendered like a drawing")
-    t.add_argument("--scribble-fraction", type=float, default=0.0, metavar="F",
-                   help="scribbles added to each batch (as a share of it) with 'no digit' as the target")
+    t.add_argument(
+        "--drawn-fraction",
+        type=float,
+        default=0.0,
+        metavar="F",
+        help="share of each batch shown as traced pen strokes rendered like a drawing",
+    )
+    t.add_argument(
+        "--scribble-fraction",
+        type=float,
+        default=0.0,
+        metavar="F",
+        help="scribbles added to each batch (as a share of it) with 'no digit' as the target",
+    )
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("eval", help="accuracy, per-class accuracy and confusion matrix")
@@ -128,7 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
 def build_app_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="lenet-draw",
-        description="Draw a digit and watch LeNet-5 read it. Subcommands: " + ", ".join(SUBCOMMANDS)
+        description="Draw a digit and watch LeNet-5 read it. Subcommands: "
+        + ", ".join(SUBCOMMANDS)
         + " (lenet-draw SUBCOMMAND --help).",
     )
     p.add_argument("weights", nargs="?", help="weights file to open (default: the bundled weights)")

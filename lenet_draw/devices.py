@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import torch
 
+from lenet_draw.errors import DeviceError
+
 
 def available_devices() -> list[str]:
     """Devices usable here, best first; "cpu" is always last."""
     found = []
     try:
         if torch.cuda.is_available():
-            found += [f"cuda:{i}" if torch.cuda.device_count() > 1 else "cuda" for i in range(torch.cuda.device_count())]
+            found += [
+                f"cuda:{i}" if torch.cuda.device_count() > 1 else "cuda" for i in range(torch.cuda.device_count())
+            ]
     except Exception:  # a broken driver must not stop the app
         pass
     try:
@@ -33,12 +37,8 @@ def describe(device: str) -> str:
     return "CPU"
 
 
-class DeviceError(ValueError):
-    pass
-
-
 def resolve(name: str | None) -> str:
-    """"auto" or None -> the best available; otherwise check the named one exists."""
+    """ "auto" or None -> the best available; otherwise check the named one exists."""
     if name in (None, "", "auto"):
         return available_devices()[0]
     name = name.lower()
@@ -46,7 +46,9 @@ def resolve(name: str | None) -> str:
         return "cpu"
     if name.startswith("cuda"):
         if not any(d.startswith("cuda") for d in available_devices()):
-            raise DeviceError("CUDA was asked for but this machine has no usable CUDA GPU (or torch was built without CUDA).")
+            raise DeviceError(
+                "CUDA was asked for but this machine has no usable CUDA GPU (or torch was built without CUDA)."
+            )
         return name
     if name == "mps":
         if "mps" not in available_devices():

@@ -7,24 +7,23 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 import torch
+from PIL import Image
 
 from lenet_draw import devices
-from lenet_draw.model import LAYER_NAMES, LeNet5
+from lenet_draw.model import LeNet5
 from lenet_draw.preprocess import Stages, preprocess_image, preprocess_strokes
 from lenet_draw.resources import bundled_weights_path
+from lenet_draw.spec import LAYER_NAMES, UNSURE_BELOW
 from lenet_draw.weights import InputConvention, Weights, WeightsError, load_weights
-
-#: Below this top probability a prediction is shown as unsure.
-UNSURE_BELOW = 0.6
 
 
 @dataclass(frozen=True)
@@ -52,15 +51,33 @@ class Prediction:
         return [(int(i), float(self.probabilities[i])) for i in order]
 
 
+#: Guards torch's process-wide settings (oneDNN on or off, the thread count), which every
+#: Engine in the process shares: one lock for all of them, not one per Engine.
+_TORCH_SETTINGS = threading.RLock()
+
+
 @contextmanager
-def _without_onednn():
-    """Turn oneDNN off for one small inference (under the engine's lock)."""
-    before = torch.backends.mkldnn.enabled
-    torch.backends.mkldnn.enabled = False
-    try:
-        yield
-    finally:
-        torch.backends.mkldnn.enabled = before
+def _without_onednn() -> Iterator[None]:
+    """Turn oneDNN off for one small inference; other engines wait for the setting to return."""
+    with _TORCH_SETTINGS:
+        before = bool(torch.backends.mkldnn.enabled)
+        torch.backends.mkldnn.enabled = False  # type: ignore[assignment]  # a settable module flag
+        try:
+            yield
+        finally:
+            torch.backends.mkldnn.enabled = before  # type: ignore[assignment]
+
+
+@contextmanager
+def _torch_threads(n: int) -> Iterator[None]:
+    """Run with ``n`` torch threads, process-wide, restoring the count afterwards."""
+    with _TORCH_SETTINGS:
+        before = torch.get_num_threads()
+        torch.set_num_threads(n)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(before)
 
 
 class Engine:
@@ -104,15 +121,29 @@ class Engine:
         self._install(w)
         return w
 
-    def load_bundled(self) -> Weights:
-        return self.load(bundled_weights_path())
-
     def set_device(self, name: str) -> str:
         dev = devices.resolve(name)
         with self._lock:
             model = self._model.to(dev)
             self._model, self._device = model, dev
         return dev
+
+    def describe_device(self) -> str:
+        """The device in words: "CPU", "CUDA (NVIDIA H100)"."""
+        return devices.describe(self._device)
+
+    @staticmethod
+    def available_devices() -> list[tuple[str, str]]:
+        """(name, description) of each device usable here, best first; the CPU last."""
+        return [(d, devices.describe(d)) for d in devices.available_devices()]
+
+    def kernels(self) -> dict[str, np.ndarray]:
+        """The learned convolution kernels: C1 (6, 1, 5, 5) and C3 (16, 6, 5, 5)."""
+        with self._lock:
+            return {
+                "C1": self._model.c1.weight.detach().float().cpu().numpy().copy(),
+                "C3": self._model.c3.weight.detach().float().cpu().numpy().copy(),
+            }
 
     # -- inference ---------------------------------------------------------------------
     def _to_input(self, images: np.ndarray) -> torch.Tensor:
@@ -138,13 +169,8 @@ class Engine:
         with self._lock:
             if workers == 1 or self._device != "cpu":
                 return np.concatenate([self._probabilities(c) for c in chunks])
-            threads = torch.get_num_threads()
-            torch.set_num_threads(1)
-            try:
-                with ThreadPoolExecutor(workers, thread_name_prefix="lenet-batch") as pool:
-                    return np.concatenate(list(pool.map(self._probabilities, chunks)))
-            finally:
-                torch.set_num_threads(threads)
+            with _torch_threads(1), ThreadPoolExecutor(workers, thread_name_prefix="lenet-batch") as pool:
+                return np.concatenate(list(pool.map(self._probabilities, chunks)))
 
     def _probabilities(self, images: np.ndarray) -> np.ndarray:
         with torch.inference_mode():  # per thread: pool workers need it too
@@ -170,7 +196,9 @@ class Engine:
                 p = torch.softmax(self._model(x).float(), dim=1)[0].cpu().numpy()
                 act_np = {}
         ms = (time.perf_counter() - t0) * 1e3
-        return Prediction(probabilities=p, stages=stages, activations=act_np, preprocess_ms=preprocess_ms, inference_ms=ms)
+        return Prediction(
+            probabilities=p, stages=stages, activations=act_np, preprocess_ms=preprocess_ms, inference_ms=ms
+        )
 
     def predict_strokes(
         self, strokes: Iterable[Sequence], pen_width: float | None = None, activations: bool = True
@@ -182,7 +210,7 @@ class Engine:
             return None
         return self.predict_stages(stages, activations, (time.perf_counter() - t0) * 1e3)
 
-    def predict_image(self, image, activations: bool = True) -> Prediction | None:
+    def predict_image(self, image: Image.Image | np.ndarray, activations: bool = True) -> Prediction | None:
         t0 = time.perf_counter()
         stages = preprocess_image(image)
         if stages is None:

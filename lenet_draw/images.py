@@ -16,16 +16,15 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from lenet_draw.errors import ImageError
+from lenet_draw.preprocess import shrink
+
 #: Images with more pixels than this are refused before decoding (a 64-megapixel photo passes).
 MAX_IMAGE_PIXELS = 64_000_000
 #: Files larger than this are refused before they are opened.
 MAX_FILE_BYTES = 512 * 1024 * 1024
 #: JPEGs are decoded at reduced scale down to about this size; the digit ends up 20 pixels tall.
 _DRAFT_SIZE = (2048, 2048)
-
-
-class ImageError(ValueError):
-    """An image file cannot be used; ``str(err)`` says why in plain words."""
 
 
 def _name(path: Path) -> str:
@@ -44,8 +43,10 @@ def _too_many_pixels(path: Path, size: tuple[int, int]) -> ImageError:
 def open_image(path: str | os.PathLike) -> Image.Image:
     """Open, check and decode an image file; raise ImageError with a clear sentence if unusable.
 
-    The result is fully loaded (the file is closed), upright per its EXIF orientation, and
-    is the first frame of an animation or multi-page file.
+    The result is fully loaded (the file is closed), upright per its EXIF orientation, the
+    first frame of an animation or multi-page file, and box-reduced to at most
+    ``preprocess.MAX_IMAGE_SIDE`` a side: the window and ``lenet-draw predict`` read the very
+    same pixels.
     """
     path = Path(path)
     try:
@@ -94,16 +95,14 @@ def open_image(path: str | os.PathLike) -> Image.Image:
                 except MemoryError as exc:
                     raise ImageError(f"{_name(path)} is too large to decode in the memory available.") from exc
                 except Exception as exc:  # truncated data, bad checksums, broken chunks ...
-                    raise ImageError(
-                        f"{_name(path)} could not be decoded: it is truncated or damaged."
-                    ) from exc
+                    raise ImageError(f"{_name(path)} could not be decoded: it is truncated or damaged.") from exc
                 try:
                     upright = ImageOps.exif_transpose(im)
                 except Exception:  # a damaged EXIF block must not lose a readable picture
                     upright = im.copy()
     if upright.width <= 0 or upright.height <= 0:  # pragma: no cover - guarded above
         raise ImageError(f"{_name(path)} has no pixels.")
-    return upright
+    return shrink(upright)
 
 
 __all__ = ["ImageError", "MAX_IMAGE_PIXELS", "open_image"]

@@ -10,23 +10,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-#: Layer names in forward order, as the paper labels them.
-LAYER_NAMES = ("C1", "S2", "C3", "S4", "C5", "F6", "output")
+from lenet_draw.spec import INPUT_SHAPE, LAYER_NAMES, LAYER_SHAPES, NUM_CLASSES, PARAMETER_COUNT
 
-#: Shape of each layer's output for one image (batch dimension left out).
-LAYER_SHAPES = {
-    "C1": (6, 28, 28),
-    "S2": (6, 14, 14),
-    "C3": (16, 10, 10),
-    "S4": (16, 5, 5),
-    "C5": (120,),
-    "F6": (84,),
-    "output": (10,),
-}
-
-INPUT_SHAPE = (1, 32, 32)
-NUM_CLASSES = 10
-PARAMETER_COUNT = 61_706
+__all__ = ["LeNet5", "count_parameters", "INPUT_SHAPE", "LAYER_NAMES", "LAYER_SHAPES", "NUM_CLASSES", "PARAMETER_COUNT"]
 
 
 class LeNet5(nn.Module):

@@ -127,7 +127,13 @@ def _outline(strokes: Sequence[np.ndarray], ss: int) -> list[tuple[np.ndarray, n
     return out
 
 
-def _render(outline, size: int, width: float, ss: int, offset=(0.0, 0.0)) -> np.ndarray:
+def _render(
+    outline: list[tuple[np.ndarray, np.ndarray]],
+    size: int,
+    width: float,
+    ss: int,
+    offset: tuple[float, float] = (0.0, 0.0),
+) -> np.ndarray:
     """An outline (from _outline) moved by ``offset`` pixels -> (size*ss)^2 uint8 ink."""
     img = Image.new("L", (size * ss, size * ss), 0)
     draw = ImageDraw.Draw(img)
@@ -196,7 +202,6 @@ def preprocess_strokes(
 
     def placed(offset: np.ndarray) -> list[np.ndarray]:
         return [(s - mid) * scale + offset for s in clean]
-
 
     box_centre = np.array([FIELD_SIZE / 2.0, FIELD_SIZE / 2.0])
     ss = SUPERSAMPLE
@@ -267,7 +272,7 @@ def _convert(image: Image.Image, mode: str) -> Image.Image:
         return image.convert(via).convert(mode)
 
 
-def _shrink(image: Image.Image) -> Image.Image:
+def shrink(image: Image.Image) -> Image.Image:
     """Box-reduce a picture larger than MAX_IMAGE_SIDE (by a whole factor, like the later fit)."""
     k = -(-max(image.size) // MAX_IMAGE_SIDE)
     if k <= 1:
@@ -305,7 +310,7 @@ def image_to_ink(image: Image.Image | np.ndarray) -> np.ndarray:
             gray = gray[..., :3].mean(axis=2) if gray.shape[2] >= 3 else gray[..., 0]
     else:
         image.load()
-        image = _shrink(image)
+        image = shrink(image)
         has_alpha = image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or (
             image.mode == "P" and "transparency" in image.info
         )
@@ -337,6 +342,7 @@ def image_to_ink(image: Image.Image | np.ndarray) -> np.ndarray:
             gray = gray / top if top > 1.0 else gray
         else:
             gray = np.asarray(_convert(image, "L"), dtype=np.float32) / 255.0
+    assert gray is not None  # every branch above sets it
     if gray.ndim != 2 or gray.size == 0:
         return np.zeros((0, 0), dtype=np.float32)
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])

@@ -10,83 +10,27 @@ every check passed and 1 otherwise. Any weights file is read only by ``load_weig
 
 from __future__ import annotations
 
-import math
 import os
 import platform
 import sys
 import time
-from dataclasses import dataclass
 from typing import Callable, Sequence
 
-Point = tuple[float, float]
+from lenet_draw.sample_digits import DRAWINGS, Drawing, Point
 
 #: Canvas units of the built-in drawings: a 100 x 100 box, x to the right, y down, as a
 #: person might draw them on a canvas of that size. The GUI check scales them to its canvas.
 BOX = 100.0
-#: Distance between consecutive points of a stroke, as mouse events arrive while drawing.
-STEP = 1.5
-
-
-def _line(a: Point, b: Point) -> list[Point]:
-    n = max(1, int(math.hypot(b[0] - a[0], b[1] - a[1]) / STEP))
-    return [(a[0] + (b[0] - a[0]) * i / n, a[1] + (b[1] - a[1]) * i / n) for i in range(n + 1)]
-
-
-def _polyline(*corners: Point) -> list[Point]:
-    pts: list[Point] = [corners[0]]
-    for a, b in zip(corners, corners[1:]):
-        pts += _line(a, b)[1:]
-    return pts
-
-
-def _arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float, tilt: float = 0.0) -> list[Point]:
-    """Elliptic arc from ``start`` to ``end`` degrees (0 = right, 90 = down), rotated by ``tilt``."""
-    length = abs(math.radians(end - start)) * (rx + ry) / 2
-    n = max(2, int(length / STEP))
-    ct, st = math.cos(math.radians(tilt)), math.sin(math.radians(tilt))
-    pts = []
-    for i in range(n + 1):
-        t = math.radians(start + (end - start) * i / n)
-        x, y = rx * math.cos(t), ry * math.sin(t)
-        pts.append((cx + x * ct - y * st, cy + x * st + y * ct))
-    return pts
-
-
-def _wobble(points: list[Point], amount: float, seed: int) -> list[Point]:
-    """A hand is not a ruler: a small, smooth, deterministic tremor along the stroke."""
-    out = []
-    for i, (x, y) in enumerate(points):
-        t = i / 9.0 + seed
-        out.append((x + amount * math.sin(1.7 * t), y + amount * math.cos(1.3 * t + 0.5)))
-    return out
-
-
-@dataclass(frozen=True)
-class Drawing:
-    digit: int
-    how: str  # how a person draws it, for the report
-    strokes: tuple[tuple[Point, ...], ...]
-
-
-def _drawing(digit: int, how: str, *strokes: list[Point]) -> Drawing:
-    return Drawing(digit, how, tuple(tuple(s) for s in strokes))
+#: The digits the self-test draws (from the shared sample library).
+SELF_TEST_DIGITS = (0, 1, 4, 7)
 
 
 def builtin_drawings() -> list[Drawing]:
-    """The digits the self-test draws, each as a person draws it with a mouse."""
-    zero = _arc(50, 50, 24, 38, -100, 275, tilt=8)  # from the top, anticlockwise on screen, slightly leaning
-    zero = _wobble(zero[::-1], 0.6, 1)
-    one = _wobble(_line((53, 10), (45, 90)), 0.4, 2)  # one slightly slanted downstroke
-    four = (
-        _wobble(_polyline((40, 10), (20, 58), (78, 58)), 0.5, 3),  # down-left, then across
-        _wobble(_line((63, 16), (61, 92)), 0.4, 4),  # then the upright, crossing the bar
-    )
-    seven = _wobble(_polyline((22, 14), (76, 14), (44, 90)), 0.5, 5)  # across the top, then down
+    """The digits the self-test draws, each as a person draws it with a mouse, in BOX units."""
     return [
-        _drawing(0, "one oval stroke", zero),
-        _drawing(1, "one slanted downstroke", one),
-        _drawing(4, "open four, two strokes", *four),
-        _drawing(7, "bar and diagonal, one stroke", seven),
+        Drawing(d.digit, d.how, tuple(tuple((x * BOX, y * BOX) for x, y in s) for s in d.strokes))
+        for d in DRAWINGS
+        if d.digit in SELF_TEST_DIGITS
     ]
 
 
@@ -151,8 +95,10 @@ def _check_digits(rep: _Report, engine) -> None:
             "wrong digit" if pred.digit != d.digit else ("bad layer shapes" if not shapes_ok else "bad probabilities"),
         )
     if pre:
-        rep.line(f"  timings: preprocess median {pre and _median(pre):.2f} ms, inference median {_median(inf):.2f} ms"
-                 f" (first inference {inf[0]:.1f} ms)")
+        rep.line(
+            f"  timings: preprocess median {pre and _median(pre):.2f} ms, inference median {_median(inf):.2f} ms"
+            f" (first inference {inf[0]:.1f} ms)"
+        )
 
 
 def _check_weights_file(rep: _Report, engine, path: str) -> None:
@@ -181,8 +127,10 @@ def run_self_test(weights: str | None = None, device: str = "auto", out=None) ->
     from lenet_draw import __version__
 
     frozen = bool(getattr(sys, "frozen", False))
-    rep.line(f"lenet-draw {__version__} self-test ({'packaged app' if frozen else 'Python ' + platform.python_version()}, "
-             f"{platform.system()} {platform.machine()})")
+    rep.line(
+        f"lenet-draw {__version__} self-test ({'packaged app' if frozen else 'Python ' + platform.python_version()}, "
+        f"{platform.system()} {platform.machine()})"
+    )
 
     t0 = time.perf_counter()
     # the app runs LeNet-5 on one thread (lenet_draw.gui.app); time it the same way
@@ -241,8 +189,8 @@ def _check_gui(rep: _Report, engine, weights: str | None) -> None:
     from PySide6.QtCore import QSettings
 
     from lenet_draw.gui.app import make_application
-    from lenet_draw.gui.drive import draw_strokes
     from lenet_draw.gui.main_window import MainWindow
+    from lenet_draw.gui.testing import draw_strokes
 
     slot_errors: list[str] = []
     hook = sys.excepthook
@@ -266,8 +214,11 @@ def _check_gui(rep: _Report, engine, weights: str | None) -> None:
             window.drawable.connect(lambda: drawable.append(time.perf_counter()))
             window.show()
             ok = _wait(app, lambda: bool(drawable), 10.0)
-            if not rep.check(ok, f"window shown, canvas drawable after {_ms((drawable or [t0])[0] - t0)}",
-                             "the canvas was never painted"):
+            if not rep.check(
+                ok,
+                f"window shown, canvas drawable after {_ms((drawable or [t0])[0] - t0)}",
+                "the canvas was never painted",
+            ):
                 window.close()
                 return
             window.set_engine(engine)
@@ -275,13 +226,14 @@ def _check_gui(rep: _Report, engine, weights: str | None) -> None:
             seven = next(d for d in builtin_drawings() if d.digit == 7)
             t0 = time.perf_counter()
             draw_strokes(window.canvas, scaled(seven.strokes, 0.1, 0.1, 0.8))
-            pred = window.predict_now()
+            window.predict_now()
             shown = window.panel.prediction
             rep.check(
                 shown is not None and shown.digit == 7 and len(window.canvas.strokes()) == len(seven.strokes),
                 f"drew a 7 on the canvas with the mouse ({sum(map(len, seven.strokes))} events): "
                 f"the window shows {shown.digit if shown else 'nothing'}"
-                + (f" at {shown.confidence * 100:.1f}%" if shown else "") + f" ({_ms(time.perf_counter() - t0)})",
+                + (f" at {shown.confidence * 100:.1f}%" if shown else "")
+                + f" ({_ms(time.perf_counter() - t0)})",
                 "wrong or no reading",
             )
 
@@ -294,17 +246,21 @@ def _check_gui(rep: _Report, engine, weights: str | None) -> None:
                 loaded = window.open_weights(weights, remember=False)
                 took = time.perf_counter() - t0
                 if loaded and not dialogs:
-                    rep.check(True, f"weights file {weights}: opened by the window in {_ms(took)}{_accuracy(engine.weights)}")
+                    rep.check(
+                        True, f"weights file {weights}: opened by the window in {_ms(took)}{_accuracy(engine.weights)}"
+                    )
                     again = window.predict_now()
-                    rep.line(f"       the window now reads the 7 as {again.digit if again else '-'} "
-                             f"({window.windowTitle()})")
+                    rep.line(
+                        f"       the window now reads the 7 as {again.digit if again else '-'} ({window.windowTitle()})"
+                    )
                 else:
                     rep.check(False, f"weights file {weights}", " ".join(dialogs).replace("\n\n", " ") or "not loaded")
 
             window.close()
             _wait(app, lambda: not window.isVisible(), 5.0)
-            rep.check(not window.isVisible() and not slot_errors, "window closed",
-                      "; ".join(slot_errors) or "still visible")
+            rep.check(
+                not window.isVisible() and not slot_errors, "window closed", "; ".join(slot_errors) or "still visible"
+            )
             window.deleteLater()
             app.processEvents()
     finally:

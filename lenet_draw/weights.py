@@ -20,6 +20,7 @@ from typing import Any, Mapping
 
 import torch
 
+from lenet_draw.errors import WeightsError
 from lenet_draw.model import LeNet5
 
 #: Files larger than this are refused before reading: LeNet-5's weights take about 250 kB.
@@ -27,10 +28,6 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 FORMAT_TAG = "lenet-draw/1"
 _CHECKPOINT_KEYS = ("state_dict", "model_state_dict", "model", "net", "weights")
 _PREFIXES = ("module.", "model.", "net.", "_orig_mod.")
-
-
-class WeightsError(ValueError):
-    """A weights file cannot be used; ``str(err)`` says why in plain words."""
 
 
 def _brief(v: Any, limit: int = 40) -> str:
@@ -108,8 +105,9 @@ class Weights:
     @property
     def test_accuracy(self) -> float | None:
         acc = self.meta.get("test_accuracy")
-        ok = isinstance(acc, (int, float)) and not isinstance(acc, bool) and _finite(acc)
-        return float(acc) if ok else None
+        if isinstance(acc, (int, float)) and not isinstance(acc, bool) and _finite(acc):
+            return float(acc)
+        return None
 
     def build_model(self) -> LeNet5:
         model = LeNet5()
@@ -146,9 +144,7 @@ def _strip_prefixes(sd: Mapping[str, Any]) -> "OrderedDict[str, Any]":
 def _find_state_dict(obj: Any) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
     """(state_dict, the checkpoint around it or {})."""
     if not isinstance(obj, Mapping):
-        raise WeightsError(
-            f"The file holds a {type(obj).__name__}, not a state_dict or a checkpoint dictionary."
-        )
+        raise WeightsError(f"The file holds a {type(obj).__name__}, not a state_dict or a checkpoint dictionary.")
     if obj and all(isinstance(v, torch.Tensor) for v in obj.values()):
         return obj, {}
     for key in _CHECKPOINT_KEYS:
@@ -192,14 +188,16 @@ def validate_state_dict(sd: Mapping[str, Any]) -> "OrderedDict[str, torch.Tensor
         if not isinstance(v, torch.Tensor):
             raise WeightsError(f"'{k}' is a {type(v).__name__}, not a tensor.")
         if tuple(v.shape) != tuple(_EXPECTED[k]):
-            raise WeightsError(
-                f"'{k}' has shape {_shape(v.shape)}; LeNet-5 needs {_shape(_EXPECTED[k])}."
-            )
+            raise WeightsError(f"'{k}' has shape {_shape(v.shape)}; LeNet-5 needs {_shape(_EXPECTED[k])}.")
         if v.layout != torch.strided or v.is_meta:
-            kind = "holds no data (a meta tensor)" if v.is_meta else f"is a {str(v.layout).replace('torch.', '')} tensor"
+            kind = (
+                "holds no data (a meta tensor)" if v.is_meta else f"is a {str(v.layout).replace('torch.', '')} tensor"
+            )
             raise WeightsError(f"'{k}' {kind}; weights must be a plain dense tensor.")
         if not (v.is_floating_point()):
-            raise WeightsError(f"'{k}' holds {str(v.dtype).replace('torch.', '')} values; weights must be floating point.")
+            raise WeightsError(
+                f"'{k}' holds {str(v.dtype).replace('torch.', '')} values; weights must be floating point."
+            )
         v = v.detach().to("cpu", torch.float32).contiguous()
         if not torch.isfinite(v).all():
             raise WeightsError(f"'{k}' contains NaN or infinite values.")
@@ -220,7 +218,7 @@ def _names(keys: list[str], limit: int = 4) -> str:
     return shown + (f" and {more} more" if more > 0 else "")
 
 
-def _read_safetensors(path: Path) -> tuple[dict, dict]:
+def _read_safetensors(path: Path) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
     try:
         from safetensors import safe_open
     except ImportError as exc:  # pragma: no cover - safetensors is a dependency
@@ -238,7 +236,7 @@ def _read_safetensors(path: Path) -> tuple[dict, dict]:
         try:
             checkpoint["input"] = json.loads(meta["input"])
         except (ValueError, RecursionError):
-            raise WeightsError(f"{path.name} has an unreadable input convention in its metadata.")
+            raise WeightsError(f"{path.name} has an unreadable input convention in its metadata.") from None
     if "meta" in meta:
         try:
             checkpoint["meta"] = json.loads(meta["meta"])
@@ -278,14 +276,29 @@ def _read_torch(path: Path) -> Any:
         msg = str(exc)
         # torch words every weights_only refusal alike; only these mean the file asked for objects
         # (garbage after a pickle header reads "Unsupported operand" and is just unreadable).
-        if any(w in msg for w in ("Unsupported global", "GLOBAL", "reduce", "Can only build", "Can only create", "allowlist")):
+        if any(
+            w in msg
+            for w in ("Unsupported global", "GLOBAL", "reduce", "Can only build", "Can only create", "allowlist")
+        ):
             raise WeightsError(
                 f"{path.name} contains Python objects other than tensors; it was refused because "
                 "opening it could run code. Save the weights with torch.save(model.state_dict(), ...)."
             ) from exc
         raise WeightsError(f"{path.name} is not a readable weights file ({_short(exc)}).") from exc
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError, KeyError, IndexError,
-            TypeError, AttributeError, UnicodeDecodeError, OverflowError, MemoryError) as exc:
+    except (
+        RuntimeError,
+        EOFError,
+        zipfile.BadZipFile,
+        ValueError,
+        OSError,
+        KeyError,
+        IndexError,
+        TypeError,
+        AttributeError,
+        UnicodeDecodeError,
+        OverflowError,
+        MemoryError,
+    ) as exc:
         raise WeightsError(
             f"{path.name} is not a readable weights file: it may be truncated or in another format."
         ) from exc
@@ -358,7 +371,8 @@ def save_weights(
         from safetensors.torch import save_file
 
         save_file(
-            dict(clean), str(path),
+            dict(clean),
+            str(path),
             metadata={"format": FORMAT_TAG, "input": json.dumps(asdict(convention)), "meta": json.dumps(meta)},
         )
     else:

@@ -15,7 +15,6 @@ of torch, the app and PyInstaller installed (pip install -e '.[package]').
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import re
 import shutil
@@ -64,7 +63,7 @@ def check_environment() -> None:
     try:
         import PyInstaller  # noqa: F401
     except ImportError:
-        raise SystemExit("PyInstaller is not installed here: pip install -e '.[package]'")
+        raise SystemExit("PyInstaller is not installed here: pip install -e '.[package]'") from None
     import torch
 
     if torch.version.cuda or getattr(torch.version, "hip", None):
@@ -141,9 +140,24 @@ def main(argv: list[str] | None = None) -> int:
     work = args.work.resolve()
     icons = work / "icons"
     make_icons(icons)
-    spec_args = ["--icons", str(icons)] + (["--onefile"] if args.onefile else []) + (["--no-trim"] if args.no_trim else [])
-    cmd = [sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
-           "--distpath", str(dist), "--workpath", str(work / "pyinstaller"), str(SPEC), "--", *spec_args]
+    spec_args = (
+        ["--icons", str(icons)] + (["--onefile"] if args.onefile else []) + (["--no-trim"] if args.no_trim else [])
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "PyInstaller",
+        "--noconfirm",
+        "--log-level",
+        "WARN",
+        "--distpath",
+        str(dist),
+        "--workpath",
+        str(work / "pyinstaller"),
+        str(SPEC),
+        "--",
+        *spec_args,
+    ]
     print("+ " + " ".join(cmd), flush=True)
     if subprocess.run(cmd, cwd=ROOT).returncode != 0:
         raise SystemExit("PyInstaller failed; its messages are above.")

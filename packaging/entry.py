@@ -134,9 +134,12 @@ def main() -> int:
             raise
         # The packaged app leaves out torch's compilers and other parts the app never uses;
         # a developer command that needs them says so instead of failing with a traceback.
-        print(f"error: 'lenet-draw {' '.join(args[:1])}' needs the Python module {exc.name!r}, which the "
-              "packaged app leaves out. Run this command from a Python install of lenet-draw "
-              "(pip install -e . in a checkout).", file=sys.stderr)
+        print(
+            f"error: 'lenet-draw {' '.join(args[:1])}' needs the Python module {exc.name!r}, which the "
+            "packaged app leaves out. Run this command from a Python install of lenet-draw "
+            "(pip install -e . in a checkout).",
+            file=sys.stderr,
+        )
         return 2
 
 

@@ -30,8 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
+    from lenet_draw.bench.latency import measure_move_latency
     from lenet_draw.engine import Engine
-    from lenet_draw.gui.latency import measure_move_latency
     from lenet_draw.gui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])

@@ -24,8 +24,12 @@ from pathlib import Path
 
 
 def _window(display: str) -> str | None:
-    out = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "^lenet-draw"],
-                         env=dict(os.environ, DISPLAY=display), capture_output=True, text=True)
+    out = subprocess.run(
+        ["xdotool", "search", "--onlyvisible", "--name", "^lenet-draw"],
+        env=dict(os.environ, DISPLAY=display),
+        capture_output=True,
+        text=True,
+    )
     ids = out.stdout.split()
     return ids[0] if ids else None
 
@@ -43,8 +47,9 @@ def _painted(display: str, win: str) -> bool:
 
 def measure(cmd: list[str], display: str, timeout: float = 60.0) -> float:
     with tempfile.TemporaryDirectory() as home:
-        env = dict(os.environ, DISPLAY=display, HOME=home, XDG_CONFIG_HOME=f"{home}/config",
-                   XDG_STATE_HOME=f"{home}/state")
+        env = dict(
+            os.environ, DISPLAY=display, HOME=home, XDG_CONFIG_HOME=f"{home}/config", XDG_STATE_HOME=f"{home}/state"
+        )
         env.pop("QT_QPA_PLATFORM", None)
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -74,8 +79,11 @@ def main(argv: list[str] | None = None) -> int:
     for tool in ("Xvfb", "xdotool", "xwd"):
         if not shutil.which(tool):
             raise SystemExit(f"{tool} is needed: apt-get install xvfb xdotool x11-apps")
-    xvfb = subprocess.Popen(["Xvfb", args.display, "-screen", "0", "1400x900x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    xvfb = subprocess.Popen(
+        ["Xvfb", args.display, "-screen", "0", "1400x900x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         sock = Path(f"/tmp/.X11-unix/X{args.display.lstrip(':')}")
         for _ in range(200):
@@ -87,8 +95,10 @@ def main(argv: list[str] | None = None) -> int:
             t = measure(args.command, args.display)
             times.append(t)
             print(f"run {i + 1}: {t:.2f} s", flush=True)
-        print(f"launch to drawable window: median {statistics.median(times):.2f} s, "
-              f"min {min(times):.2f} s, max {max(times):.2f} s over {len(times)} runs")
+        print(
+            f"launch to drawable window: median {statistics.median(times):.2f} s, "
+            f"min {min(times):.2f} s, max {max(times):.2f} s over {len(times)} runs"
+        )
     finally:
         xvfb.terminate()
         xvfb.wait()

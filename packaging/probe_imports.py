@@ -2,8 +2,9 @@
 
 Runs what the packaged app does without a screen: builds the engine with the bundled weights,
 reads strokes and an image, opens weights files (.pt, .safetensors, and broken ones, so the
-error paths count too), evaluates and predicts as the `eval` and `predict` commands do, and
-imports the GUI. The spec turns the list into hidden imports and checks that nothing it
+error paths count too), predicts as the `predict` command does, and imports the GUI. (`train`,
+`eval` and `bench` are left to a Python install: lenet_draw.training and lenet_draw.bench are
+not bundled.) The spec turns the list into hidden imports and checks that nothing it
 excludes is among them, so a torch upgrade that starts importing an excluded part at run
 time fails the build instead of the app.
 """
@@ -19,15 +20,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 def exercise() -> None:
-    import torch  # noqa: F401  (first, as in packaging/entry.py)
-
     import numpy as np
+    import torch  # noqa: F401  (first, as in packaging/entry.py)
     from PIL import Image
 
     from lenet_draw import cli, devices
-    from lenet_draw.data import Split
     from lenet_draw.engine import Engine
-    from lenet_draw.evaluate import confusion_png, evaluate
     from lenet_draw.selftest import builtin_drawings
     from lenet_draw.weights import WeightsError, save_weights
 
@@ -46,8 +44,13 @@ def exercise() -> None:
             save_weights(t / name, w.state_dict, w.convention, w.meta)
             engine.load(t / name)
         good = (t / "w.pt").read_bytes()
-        broken = {"cut.pt": good[: len(good) // 3], "junk.pt": b"\x80" + os.urandom(300), "zip.pt": b"PK" + os.urandom(300),
-                  "junk.safetensors": os.urandom(300), "empty.pt": b""}
+        broken = {
+            "cut.pt": good[: len(good) // 3],
+            "junk.pt": b"\x80" + os.urandom(300),
+            "zip.pt": b"PK" + os.urandom(300),
+            "junk.safetensors": os.urandom(300),
+            "empty.pt": b"",
+        }
         for name, data in broken.items():
             (t / name).write_bytes(data)
             try:
@@ -59,9 +62,6 @@ def exercise() -> None:
             engine.load(t / "pickled.pt")
         except WeightsError:
             pass
-        rng = np.random.default_rng(0)
-        split = Split(rng.integers(0, 256, (64, 28, 28), dtype=np.uint8), rng.integers(0, 10, 64).astype(np.int64))
-        confusion_png(evaluate(engine, split), t / "confusion.png")
         cli.main(["predict", str(t / "digit.png"), "--device", "cpu"])
     from lenet_draw.gui import app, main_window  # noqa: F401
 
@@ -74,11 +74,14 @@ def main() -> int:
     with contextlib.redirect_stdout(io.StringIO()):
         exercise()
     loaded = sorted(sys.modules)
+
     # modules backed by a file: the ones a hidden import can name (torch.ops, torch._C._nn and
     # the like are made at run time by torch itself)
     def real(name: str) -> bool:
         spec = getattr(sys.modules[name], "__spec__", None)
-        return spec is not None and (spec.origin not in (None, "built-in", "frozen") or bool(spec.submodule_search_locations))
+        return spec is not None and (
+            spec.origin not in (None, "built-in", "frozen") or bool(spec.submodule_search_locations)
+        )
 
     files = [m for m in loaded if real(m)]
     json.dump({"modules": loaded, "files": files}, sys.stdout, indent=0)

@@ -4,7 +4,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from lenet_draw.data import DATA_ENV, default_data_dir, load_split  # noqa: E402
+from lenet_draw.training.data import DATA_ENV, default_data_dir, load_split  # noqa: E402
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
+from typing import Callable
 
 from PySide6.QtCore import QSettings, QThread, QTimer, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from lenet_draw.gui import launch_probe
+from lenet_draw.errors import DeviceError, WeightsError
 from lenet_draw.gui.main_window import MainWindow
+from lenet_draw.resources import resource_path
 
 APP_NAME = "lenet-draw"
 
@@ -73,22 +76,18 @@ def start_engine(window: MainWindow, device: str = "auto", weights: str | None =
     def on_loaded(engine) -> None:
         window.set_engine(engine)
         if first_failure:
-            from lenet_draw import devices
-
             asked, exc = first_failure[0]
-            if isinstance(exc, devices.DeviceError):  # its sentence names the device
+            if isinstance(exc, DeviceError):  # its sentence names the device
                 why = str(exc).rstrip(".")
             else:
                 why = f"LeNet-5 could not run on {asked} ({str(exc).rstrip('.')})"
-            now = f"lenet-draw is running on {devices.describe(engine.device)} instead."
+            now = f"lenet-draw is running on {engine.describe_device()} instead."
             window.announce(f"{why}. {now}")
             window.show_error("Device not available", f"{why}.\n\n{now}")
         if weights:
             window.open_weights(weights)
 
     def on_failed(exc: Exception) -> None:
-        from lenet_draw.weights import WeightsError
-
         tried.append(loader.device)
         next_device = None if isinstance(exc, (WeightsError, ImportError)) else fallback_device(tried)
         if next_device is not None:
@@ -120,9 +119,7 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def _icon_path():
-    from lenet_draw.resources import resource_path
-
+def _icon_path() -> Path | None:
     try:
         path = resource_path("icon.png")
     except FileNotFoundError:
@@ -130,17 +127,25 @@ def _icon_path():
     return path if path.is_file() else None
 
 
-def run_app(weights: str | None = None, device: str = "auto") -> int:
-    """Show the window and run until it closes; returns the exit status."""
+def run_app(
+    weights: str | None = None,
+    device: str = "auto",
+    settings: QSettings | None = None,
+    on_window: Callable[[MainWindow], None] | None = None,
+) -> int:
+    """Show the window and run until it closes; returns the exit status.
+
+    ``settings`` replaces the user's settings; ``on_window`` is called with the window before
+    it is shown (the bench's launch probe watches it this way; the app itself passes neither).
+    """
     # One thread is the fastest way to run a model this small. Measured on a 2-core machine
     # busy with other work: 1.8 ms median per prediction with one thread, 88 ms with torch's
     # default pool, whose threads wait on busy cores. Must be set before torch is imported.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     app = make_application()
-    probe = launch_probe.probe_path()
-    window = MainWindow(None, settings=launch_probe.probe_settings(probe) if probe else QSettings())
-    if probe:
-        launch_probe.install(window, probe)
+    window = MainWindow(None, settings=settings if settings is not None else QSettings())
+    if on_window is not None:
+        on_window(window)
     window.restore_layout()
     window.show()
 

@@ -59,8 +59,10 @@ class BigDigit(QWidget):
 
     def refresh(self) -> None:
         """Repaint the parts whose content changed (call after changing state, digit, confidence)."""
-        shown = (self.state if self.state in ("empty", "waiting") else (self.state, self.digit),
-                 (self.state == "unsure", self.caption()))
+        shown = (
+            self.state if self.state in ("empty", "waiting") else (self.state, self.digit),
+            (self.state == "unsure", self.caption()),
+        )
         old, self._shown = self._shown, shown
         if old is None:
             self.update()
@@ -216,9 +218,18 @@ class ProbabilityBars(QWidget):
                 label = QRectF(0, r.y(), label_w - 6, r.height())
                 value = QRectF(track.right() + 6, r.y(), value_w, r.height())
                 pos = QPointF(value.x(), value.y() + (value.height() - text_h[False]) / 2)
-                rows.append(_Row(label, track, value, pos, r.toAlignedRect(),
-                                 QRectF(0, r.y(), label_w, r.height()).toAlignedRect(),
-                                 track.toAlignedRect(), value.toAlignedRect()))
+                rows.append(
+                    _Row(
+                        label,
+                        track,
+                        value,
+                        pos,
+                        r.toAlignedRect(),
+                        QRectF(0, r.y(), label_w, r.height()).toAlignedRect(),
+                        track.toAlignedRect(),
+                        value.toAlignedRect(),
+                    )
+                )
             self._layout = _BarsLayout(f, bold, rows)
             self._layout_key = key
             self._statics.clear()
@@ -303,7 +314,9 @@ class ProbabilityBars(QWidget):
         if region.intersects(row.value_px):
             p.setFont(lay.bold)
             p.setPen(TEXT)
-            p.drawText(row.value, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"{float(probs[top]):.1%}")
+            p.drawText(
+                row.value, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"{float(probs[top]):.1%}"
+            )
         p.end()
 
 

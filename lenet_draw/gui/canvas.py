@@ -471,8 +471,11 @@ class Canvas(QWidget):
             p.drawText(r, Qt.AlignmentFlag.AlignCenter, "Draw a digit here")
         elif self._doc.image is not None:
             p.setPen(QColor("#6c757d"))
-            p.drawText(r.adjusted(8, 0, -8, -6), Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignHCenter,
-                       f"{self._doc.image_name or 'image'}: draw or clear to return to drawing")
+            p.drawText(
+                r.adjusted(8, 0, -8, -6),
+                Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignHCenter,
+                f"{self._doc.image_name or 'image'}: draw or clear to return to drawing",
+            )
         if self._tool == "eraser" and self._hover is not None:
             rad = ERASER_RADIUS * r.width()
             p.setPen(QPen(QColor("#495057"), 1.2, Qt.PenStyle.DashLine))

@@ -47,7 +47,7 @@ def device_offset(p: QPainter) -> tuple[float, float]:
 
 
 def shape_label(name: str, shape: tuple[int, ...]) -> str:
-    """"C1 6@28×28", "C5 120": the paper's notation."""
+    """ "C1 6@28×28", "C5 120": the paper's notation."""
     if len(shape) == 3:
         return f"{name} {shape[0]}@{shape[1]}×{shape[2]}"
     return f"{name} {shape[0]}"
@@ -262,7 +262,7 @@ class LayerView(QWidget):
         ys, xs = np.nonzero(ids.any(axis=1))[0], np.nonzero(ids.any(axis=0))[0]
         if ys.size == 0:
             return None
-        box = ids[ys[0]:ys[-1] + 1, xs[0]:xs[-1] + 1].astype(np.intp) - 1
+        box = ids[ys[0] : ys[-1] + 1, xs[0] : xs[-1] + 1].astype(np.intp) - 1
         box[box < 0] = n  # between the maps
         # Where to draw it so that it lands on whole device pixels again.
         self._src_origin = QPointF((xs[0] - offset[0]) / dpr, (ys[0] - offset[1]) / dpr)
@@ -372,7 +372,9 @@ class LayerView(QWidget):
             th = self.tile_shape[0]
             p.setPen(QColor("#495057"))
             for k, lab in enumerate(self.unit_labels[:th]):
-                cell = QRectF(r.x() - self._label_w(), r.y() + k * r.height() / th, self._label_w() - 3, r.height() / th)
+                cell = QRectF(
+                    r.x() - self._label_w(), r.y() + k * r.height() / th, self._label_w() - 3, r.height() / th
+                )
                 bf = QFont(f)
                 bf.setBold(k == top)
                 p.setFont(bf)
@@ -411,7 +413,9 @@ class LayerView(QWidget):
         self._top = self._top_unit()
         p = QPainter(self)
         offset = device_offset(p)
-        p.drawPixmap(QPointF(-offset[0], -offset[1]) / self.devicePixelRatioF(), self._static(self._top, offset))  # clipped
+        p.drawPixmap(
+            QPointF(-offset[0], -offset[1]) / self.devicePixelRatioF(), self._static(self._top, offset)
+        )  # clipped
         img = self._mosaic_image(offset)
         if img is not None:
             p.drawImage(self._src_origin, img)
@@ -473,8 +477,10 @@ class MapDetail(QWidget):
         cur = None
         if r is not None and r.contains(ev.position()):
             th, tw = self.view.tile_shape
-            cur = (min(th - 1, int((ev.position().y() - r.y()) / r.height() * th)),
-                   min(tw - 1, int((ev.position().x() - r.x()) / r.width() * tw)))
+            cur = (
+                min(th - 1, int((ev.position().y() - r.y()) / r.height() * th)),
+                min(tw - 1, int((ev.position().x() - r.x()) / r.width() * tw)),
+            )
         if cur != self._cursor:
             self._cursor = cur
             self.update()
@@ -492,8 +498,11 @@ class MapDetail(QWidget):
         p.setFont(f)
         if self.view is None or self.index < 0:
             p.setPen(QColor("#868e96"))
-            p.drawText(QRectF(self.rect()).adjusted(8, 8, -8, -8), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-                       "Hover over a map to enlarge it; click to keep it here.")
+            p.drawText(
+                QRectF(self.rect()).adjusted(8, 8, -8, -8),
+                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                "Hover over a map to enlarge it; click to keep it here.",
+            )
             p.end()
             return
         v = self.view
@@ -520,8 +529,11 @@ class MapDetail(QWidget):
                         if np.isnan(x):
                             continue
                         p.setPen(text_colour_for(float(x), v.vmax))
-                        p.drawText(QRectF(r.x() + j * cw, r.y() + i * cell, cw, cell), Qt.AlignmentFlag.AlignCenter,
-                                   compact(float(x)))
+                        p.drawText(
+                            QRectF(r.x() + j * cw, r.y() + i * cell, cw, cell),
+                            Qt.AlignmentFlag.AlignCenter,
+                            compact(float(x)),
+                        )
                 p.setFont(f)
             finite = vals[np.isfinite(vals)]
             caption = f"min {finite.min():.2f} · max {finite.max():.2f} · mean {finite.mean():.2f}".replace("-", "−")
@@ -623,9 +635,13 @@ class FeatureMapsView(MapsPanel):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         views = [
-            LayerView(name, shape, symmetric_auto=(name == "output"),
-                      title=None,
-                      unit_labels=[str(i) for i in range(10)] if name == "output" else None)
+            LayerView(
+                name,
+                shape,
+                symmetric_auto=(name == "output"),
+                title=None,
+                unit_labels=[str(i) for i in range(10)] if name == "output" else None,
+            )
             for name, shape in LAYERS.items()
         ]
         super().__init__(views, "tanh activation; output: logits ÷ largest", parent)
@@ -643,8 +659,13 @@ class KernelsView(MapsPanel):
     def __init__(self, parent: QWidget | None = None) -> None:
         views = [
             LayerView("C1", (6, 5, 5), grid=(2, 3), title="C1 kernels 6@1×5×5", symmetric_auto=True),
-            LayerView("C3", (96, 5, 5), grid=(6, 16), title="C3 kernels 16@6×5×5 (row: input map, column: output map)",
-                      symmetric_auto=True),
+            LayerView(
+                "C3",
+                (96, 5, 5),
+                grid=(6, 16),
+                title="C3 kernels 16@6×5×5 (row: input map, column: output map)",
+                symmetric_auto=True,
+            ),
         ]
         super().__init__(views, "weight ÷ the largest |weight| of its layer", parent)
         self.views["C1"].tile_caption = lambda i: f"C1 kernel {i + 1} of 6 · 5×5"

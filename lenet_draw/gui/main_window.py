@@ -12,49 +12,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import (
-    QDockWidget,
-    QFileDialog,
-    QLabel,
-    QMainWindow,
-    QMessageBox,
-    QTabWidget,
-    QToolBar,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
 from lenet_draw.gui import prefs
 from lenet_draw.gui.bars import PredictionPanel
 from lenet_draw.gui.canvas import PEN_WIDTH, Canvas
 from lenet_draw.gui.featuremaps import FeatureMapsView, KernelsView
+from lenet_draw.gui.files import FileHandling
+from lenet_draw.gui.menus import WindowMenus
 from lenet_draw.gui.predictor import Predictor, Request
 from lenet_draw.gui.stages import StagesStrip
+from lenet_draw.resources import bundled_weights_path
 
-WEIGHT_SUFFIXES = (".pt", ".pth", ".safetensors")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm")
-MAX_RECENT = prefs.MAX_RECENT
-#: Images larger than this (either side) are reduced on opening: the network sees 20x20 anyway.
-MAX_IMAGE_SIDE = 2048
-RECENT_KEY = prefs.RECENT_KEY
 #: How long start-up notices (settings, device) stay in the status bar.
 NOTICE_MS = 15000
-
-SHORTCUTS = [
-    ("Ctrl+O", "Open weights"),
-    ("Ctrl+I", "Open an image of a digit"),
-    ("Ctrl+S", "Save the drawing as PNG"),
-    ("Ctrl+Z", "Undo"),
-    ("Ctrl+Shift+Z / Ctrl+Y", "Redo"),
-    ("Esc / Delete", "Clear"),
-    ("P / E", "Pen / eraser (the right button and a pen's eraser end also erase)"),
-    ("K", "Show the learned kernels / the feature maps"),
-    ("F1", "Keyboard shortcuts"),
-    ("Ctrl+Q", "Quit"),
-]
 
 
 def weights_label(weights, bundled: bool) -> tuple[str, str]:
@@ -66,7 +39,7 @@ def weights_label(weights, bundled: bool) -> tuple[str, str]:
     return name, (f"{acc:.2f}% test accuracy" if acc is not None else "test accuracy not recorded")
 
 
-class MainWindow(QMainWindow):
+class MainWindow(FileHandling, WindowMenus, QMainWindow):
     #: Emitted after the views show a new prediction (a Prediction, or None for no ink).
     predictionShown = Signal(object)
     #: Emitted when weights or device changed.
@@ -127,8 +100,11 @@ class MainWindow(QMainWindow):
         d = QDockWidget(title, self)
         d.setObjectName(name)
         d.setWidget(widget)
-        d.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetClosable
-                      | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        d.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
         self.addDockWidget(area, d)
         return d
 
@@ -148,87 +124,6 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.prediction_dock], [340], Qt.Orientation.Horizontal)
         self.resizeDocks([self.prediction_dock, self.stages_dock], [330, 150], Qt.Orientation.Vertical)
         self.resizeDocks([self.maps_dock], [250], Qt.Orientation.Vertical)
-
-    def _action(self, text: str, slot, shortcuts=(), tip: str = "", checkable: bool = False) -> QAction:
-        a = QAction(text, self)
-        if shortcuts:
-            a.setShortcuts([QKeySequence(s) for s in shortcuts])
-            a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        if tip:
-            a.setStatusTip(tip)
-            a.setToolTip(f"{tip} ({QKeySequence(shortcuts[0]).toString(QKeySequence.SequenceFormat.NativeText)})" if shortcuts else tip)
-        a.setCheckable(checkable)
-        a.triggered.connect(slot)
-        self.addAction(a)
-        return a
-
-    def _build_actions(self) -> None:
-        K = QKeySequence.StandardKey
-        self.open_weights_action = self._action("Open &Weights…", self._open_weights_dialog, [K.Open], "Load LeNet-5 weights (.pt, .pth, .safetensors)")
-        self.reset_weights_action = self._action("&Reset to Bundled Weights", self.reset_weights, (), "Go back to the weights that come with lenet-draw")
-        self.open_image_action = self._action("Open &Image…", self._open_image_dialog, ["Ctrl+I"], "Classify an image of a digit")
-        self.save_action = self._action("&Save Drawing as PNG…", self._save_dialog, [K.Save], "Save the drawing as a PNG image")
-        self.quit_action = self._action("&Quit", self.close, [K.Quit])
-        self.undo_action = self._action("&Undo", self.canvas.undo, ["Ctrl+Z"], "Undo the last stroke, erase or clear")
-        self.redo_action = self._action("&Redo", self.canvas.redo, ["Ctrl+Shift+Z", "Ctrl+Y"], "Redo")
-        self.clear_action = self._action("&Clear", self.canvas.clear, ["Esc", "Delete"], "Clear the canvas")
-        self.pen_action = self._action("&Pen", lambda: self.canvas.set_tool("pen"), ["P"], "Draw", checkable=True)
-        self.eraser_action = self._action("&Eraser", lambda: self.canvas.set_tool("eraser"), ["E"], "Erase ink", checkable=True)
-        tools = QActionGroup(self)
-        tools.addAction(self.pen_action)
-        tools.addAction(self.eraser_action)
-        self.pen_action.setChecked(True)
-        self.kernels_action = self._action("Show Learned &Kernels", self._toggle_kernels, ["K"], "Switch between feature maps and learned kernels")
-        self.shortcuts_action = self._action("&Keyboard Shortcuts", self._show_shortcuts, ["F1"])
-        self.about_action = self._action("&About lenet-draw", self._show_about)
-        for a in (self.open_weights_action, self.reset_weights_action):
-            a.setEnabled(False)  # until the engine is ready
-
-    def _build_menus(self) -> None:
-        mb = self.menuBar()
-        f = mb.addMenu("&File")
-        f.addAction(self.open_weights_action)
-        self.recent_menu = f.addMenu("Recent &Weights")
-        f.addAction(self.reset_weights_action)
-        f.addSeparator()
-        f.addAction(self.open_image_action)
-        f.addAction(self.save_action)
-        f.addSeparator()
-        f.addAction(self.quit_action)
-        e = mb.addMenu("&Edit")
-        for a in (self.undo_action, self.redo_action, self.clear_action):
-            e.addAction(a)
-        e.addSeparator()
-        e.addAction(self.pen_action)
-        e.addAction(self.eraser_action)
-        v = mb.addMenu("&View")
-        for d in (self.prediction_dock, self.stages_dock, self.maps_dock):
-            v.addAction(d.toggleViewAction())
-        v.addSeparator()
-        v.addAction(self.kernels_action)
-        self.device_menu = mb.addMenu("&Device")
-        self.device_group = QActionGroup(self)
-        self.device_group.setExclusive(True)
-        h = mb.addMenu("&Help")
-        h.addAction(self.shortcuts_action)
-        h.addAction(self.about_action)
-        self._rebuild_recent_menu()
-        self._rebuild_device_menu()
-
-        tb = QToolBar("Tools", self)
-        tb.setObjectName("toolsBar")
-        tb.setMovable(False)
-        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        for a in (self.pen_action, self.eraser_action):
-            tb.addAction(a)
-        tb.addSeparator()
-        for a in (self.undo_action, self.redo_action, self.clear_action):
-            tb.addAction(a)
-        tb.addSeparator()
-        for a in (self.open_weights_action, self.open_image_action):
-            tb.addAction(a)
-        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
-        self.toolbar = tb
 
     def _build_status(self) -> None:
         sb = self.statusBar()
@@ -268,8 +163,6 @@ class MainWindow(QMainWindow):
         sb.showMessage(text, NOTICE_MS)
 
     def _is_bundled(self) -> bool:
-        from lenet_draw.resources import bundled_weights_path
-
         try:
             return Path(self.engine.weights.source).resolve() == bundled_weights_path().resolve()
         except (OSError, FileNotFoundError):
@@ -283,44 +176,11 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"lenet-draw — {name} · {acc}")
         self.weights_status.setText(f"Weights: {name} · {acc}")
         self.weights_status.setToolTip(self.engine.weights.source)
-        from lenet_draw import devices
-
-        self.device_status.setText(f"Device: {devices.describe(self.engine.device)}")
+        self.device_status.setText(f"Device: {self.engine.describe_device()}")
         for a in self.device_group.actions():
             a.setChecked(a.data() == self.engine.device)
         self._refresh_kernels()
         self.engineChanged.emit()
-
-    def open_weights(self, path: str | Path, remember: bool = True) -> bool:
-        """The one way weights get loaded (menu, Recent, drag-and-drop, command line).
-
-        On any problem: an error dialog with the engine's sentence; the old weights stay.
-        """
-        path = Path(path)
-        if self.engine is None:
-            self.show_error("Weights not loaded", "LeNet-5 is still starting; try again in a moment.")
-            return False
-        from lenet_draw.weights import WeightsError
-
-        try:
-            self.engine.load(path)
-        except WeightsError as exc:
-            self.show_error("Cannot use these weights", f"{exc}\n\nThe previous weights are still in use.")
-            return False
-        except Exception as exc:  # e.g. the device ran out of memory
-            self.show_error("Cannot use these weights", f"{path.name} could not be loaded: {exc}\n\nThe previous weights are still in use.")
-            return False
-        if remember:
-            self._remember(path)
-        self._on_engine_changed()
-        self.statusBar().showMessage(f"Loaded {path.name}", 5000)
-        self.predictor.request()
-        return True
-
-    def reset_weights(self) -> bool:
-        from lenet_draw.resources import bundled_weights_path
-
-        return self.open_weights(bundled_weights_path(), remember=False)
 
     def set_device(self, name: str) -> bool:
         """Move the model to ``name`` live; on failure say why and keep the current device."""
@@ -346,174 +206,18 @@ class MainWindow(QMainWindow):
             a = m.addAction("Starting…")
             a.setEnabled(False)
             return
-        from lenet_draw import devices
-
-        avail = devices.available_devices()
-        for dev in avail:
-            a = m.addAction(devices.describe(dev) + ("" if dev == "cpu" else f"  [{dev}]"))
+        avail = self.engine.available_devices()
+        for dev, described in avail:
+            a = m.addAction(described + ("" if dev == "cpu" else f"  [{dev}]"))
             a.setData(dev)
             a.setCheckable(True)
             a.setChecked(dev == self.engine.device)
             self.device_group.addAction(a)
             a.triggered.connect(lambda _checked=False, d=dev: self.set_device(d))
-        if not any(d.startswith("cuda") for d in avail):
+        if not any(d.startswith("cuda") for d, _ in avail):
             m.addSeparator()
             a = m.addAction("CUDA: not available on this machine")
             a.setEnabled(False)
-
-    # -- recent weights ---------------------------------------------------------------------
-    def recent_weights(self) -> list[str]:
-        return prefs.recent_paths(self.settings)
-
-    def _set_recent(self, items: list[str]) -> None:
-        if items:
-            self.settings.setValue(RECENT_KEY, items[:MAX_RECENT])
-        else:
-            self.settings.remove(RECENT_KEY)
-        self.settings.sync()
-        self._rebuild_recent_menu()
-
-    def _remember(self, path: Path) -> None:
-        p = str(path.resolve())
-        self._set_recent([p] + [x for x in self.recent_weights() if x != p])
-
-    def _rebuild_recent_menu(self) -> None:
-        m = self.recent_menu
-        m.clear()
-        items = self.recent_weights()
-        for p in items:
-            a = m.addAction(Path(p).name)
-            a.setToolTip(p)
-            a.setStatusTip(p)
-            a.setData(p)
-            a.triggered.connect(lambda _checked=False, path=p: self.open_recent(path))
-        if items:
-            m.addSeparator()
-            m.addAction("Clear List", lambda: self._set_recent([]))
-        else:
-            a = m.addAction("No recent weights")
-            a.setEnabled(False)
-
-    def open_recent(self, path: str) -> bool:
-        if not Path(path).is_file():
-            self._set_recent([x for x in self.recent_weights() if x != path])
-            self.show_error("Weights file missing", f"{path} no longer exists, so it was removed from Recent Weights.")
-            return False
-        return self.open_weights(path)
-
-    # -- images and files -------------------------------------------------------------------
-    def open_image(self, path: str | Path) -> bool:
-        """Classify an image file: it replaces the drawing until you draw or clear.
-
-        ``lenet_draw.images.open_image`` checks the file (size before decoding) and says in one
-        sentence what is wrong with a bad one; then the drawing and the prediction stay as they were.
-        """
-        from lenet_draw.images import ImageError
-        from lenet_draw.images import open_image as read_image
-
-        path = Path(path)
-        try:
-            img = read_image(path)
-        except ImageError as exc:
-            self.show_error("Cannot open image", f"{exc}\n\nThe canvas is unchanged.")
-            return False
-        if max(img.size) > MAX_IMAGE_SIDE:
-            img.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE))
-        self.canvas.set_image(img, path.name)
-        self.statusBar().showMessage(f"Classifying {path.name}; draw or clear to return to drawing", 6000)
-        return True
-
-    def save_drawing(self, path: str | Path) -> bool:
-        path = Path(path)
-        if path.suffix.lower() != ".png":
-            path = path.with_name(path.name + ".png")
-        if self.canvas.is_empty():
-            self.show_error("Nothing to save", "The canvas is empty: draw a digit first.")
-            return False
-        if not self.canvas.render_drawing().save(str(path), "PNG"):
-            self.show_error("Cannot save", f"{path} could not be written.")
-            return False
-        self.statusBar().showMessage(f"Saved {path}", 5000)
-        return True
-
-    def open_paths(self, paths: list[str]) -> None:
-        """Open dropped files by kind: weights or images."""
-        for p in paths:
-            suffix = Path(p).suffix.lower()
-            if suffix in WEIGHT_SUFFIXES:
-                self.open_weights(p)
-            elif suffix in IMAGE_SUFFIXES:
-                self.open_image(p)
-            else:
-                self.show_error("Cannot open", f"{Path(p).name} is neither a weights file (.pt, .pth, .safetensors) "
-                                "nor an image (.png, .jpg, …).")
-
-    @staticmethod
-    def _local_paths(mime) -> list[str]:
-        if not mime.hasUrls():
-            return []
-        return [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
-
-    def dragEnterEvent(self, ev: QDragEnterEvent) -> None:
-        ok = any(Path(p).suffix.lower() in WEIGHT_SUFFIXES + IMAGE_SUFFIXES for p in self._local_paths(ev.mimeData()))
-        if ok:
-            ev.acceptProposedAction()
-        else:
-            ev.ignore()
-
-    def dragMoveEvent(self, ev) -> None:
-        self.dragEnterEvent(ev)
-
-    def dropEvent(self, ev: QDropEvent) -> None:
-        paths = self._local_paths(ev.mimeData())
-        if paths:
-            ev.acceptProposedAction()
-            # After the drop returns: a dialog inside a drop handler blocks the source app.
-            QTimer.singleShot(0, lambda: self.open_paths(paths))
-
-    # -- dialogs (replaceable) --------------------------------------------------------------
-    def _ask_open_path(self, caption: str, filters: str) -> str | None:
-        path, _ = QFileDialog.getOpenFileName(self, caption, prefs.last_dir(self.settings), filters)
-        if path:
-            self.settings.setValue(prefs.LAST_DIR_KEY, str(Path(path).parent))
-        return path or None
-
-    def _ask_save_path(self, caption: str, filters: str) -> str | None:
-        start = str(Path(prefs.last_dir(self.settings)) / "digit.png")
-        path, _ = QFileDialog.getSaveFileName(self, caption, start, filters)
-        return path or None
-
-    def _show_error(self, title: str, text: str) -> None:
-        QMessageBox.warning(self, title, text)
-
-    def _show_info(self, title: str, text: str) -> None:
-        QMessageBox.information(self, title, text)
-
-    def _open_weights_dialog(self) -> None:
-        path = self.ask_open_path("Open Weights", "LeNet-5 weights (*.pt *.pth *.safetensors);;All files (*)")
-        if path:
-            self.open_weights(path)
-
-    def _open_image_dialog(self) -> None:
-        pattern = " ".join("*" + s for s in IMAGE_SUFFIXES)
-        path = self.ask_open_path("Open Image", f"Images ({pattern});;All files (*)")
-        if path:
-            self.open_image(path)
-
-    def _save_dialog(self) -> None:
-        path = self.ask_save_path("Save Drawing as PNG", "PNG image (*.png)")
-        if path:
-            self.save_drawing(path)
-
-    def _show_shortcuts(self) -> None:
-        rows = "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in SHORTCUTS)
-        self.show_info("Keyboard shortcuts", f"<table>{rows}</table>")
-
-    def _show_about(self) -> None:
-        from lenet_draw import __version__
-
-        self.show_info("About lenet-draw", f"<b>lenet-draw {__version__}</b><br>Draw a digit and watch LeNet-5 "
-                       "(LeCun et al., 1998) read it: probabilities, the network's input and every feature map.")
 
     # -- live views -------------------------------------------------------------------------
     def _request(self) -> Request:
@@ -551,8 +255,7 @@ class MainWindow(QMainWindow):
     def _refresh_kernels(self) -> None:
         if self.engine is None or self.inside.currentWidget() is not self.kernels:
             return
-        sd = self.engine.weights.state_dict
-        self.kernels.show_kernels({"C1": np.asarray(sd["c1.weight"]), "C3": np.asarray(sd["c3.weight"])})
+        self.kernels.show_kernels(self.engine.kernels())
 
     def _toggle_kernels(self) -> None:
         self.maps_dock.show()

@@ -63,6 +63,25 @@ def recent_paths(settings: QSettings) -> list[str]:
     return out[:MAX_RECENT]
 
 
+def set_recent(settings: QSettings, items: list[str]) -> None:
+    """Store the Recent Weights list (newest first, at most MAX_RECENT)."""
+    if items:
+        settings.setValue(RECENT_KEY, items[:MAX_RECENT])
+    else:
+        settings.remove(RECENT_KEY)
+    settings.sync()
+
+
+def remember_recent(settings: QSettings, path: str | Path) -> None:
+    """Put ``path`` (resolved) first in Recent Weights."""
+    p = str(Path(path).resolve())
+    set_recent(settings, [p] + [x for x in recent_paths(settings) if x != p])
+
+
+def forget_recent(settings: QSettings, path: str) -> None:
+    set_recent(settings, [x for x in recent_paths(settings) if x != path])
+
+
 def last_dir(settings: QSettings) -> str:
     """The folder the last file dialog was in, or "" when none is remembered or it is gone."""
     v = _value(settings, LAST_DIR_KEY)
@@ -139,15 +158,20 @@ def _check_recent(settings: QSettings) -> list[str]:
     notes = []
     if missing:
         one = len(missing) == 1
-        notes.append(f"Recent Weights: {_names(missing)} {'no longer exists' if one else 'no longer exist'}, "
-                     f"so {'it was' if one else 'they were'} removed from the list.")
+        notes.append(
+            f"Recent Weights: {_names(missing)} {'no longer exists' if one else 'no longer exist'}, "
+            f"so {'it was' if one else 'they were'} removed from the list."
+        )
     if folders:
         one = len(folders) == 1
         what = "is a folder, not a weights file, so it was" if one else "are folders, not weights files, so they were"
         notes.append(f"Recent Weights: {_names(folders)} {what} removed from the list.")
     if not_paths:
-        what = "1 entry that was not a file path; it was" if not_paths == 1 else \
-            f"{not_paths} entries that were not file paths; they were"
+        what = (
+            "1 entry that was not a file path; it was"
+            if not_paths == 1
+            else f"{not_paths} entries that were not file paths; they were"
+        )
         notes.append(f"Recent Weights held {what} removed.")
     return notes
 
@@ -191,8 +215,7 @@ def check(settings: QSettings) -> list[str]:
     notes = []
     if settings.status() == QSettings.Status.AccessError and not settings.property(_ACCESS_PROPERTY):
         settings.setProperty(_ACCESS_PROPERTY, True)  # said once per settings object
-        notes.append(f"The settings file {name} cannot be read or written, so changes made now will not be "
-                     "remembered.")
+        notes.append(f"The settings file {name} cannot be read or written, so changes made now will not be remembered.")
     notes += _check_recent(settings)
     if has_layout(settings) and saved_layout(settings) is None:
         forget_layout(settings)

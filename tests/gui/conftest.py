@@ -6,7 +6,6 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before anything imports Qt
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # as the app runs (see lenet_draw/gui/app.py)
 
 import pytest  # noqa: E402
-
 from guihelpers import settle  # noqa: E402
 
 

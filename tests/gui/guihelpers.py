@@ -44,20 +44,22 @@ def drop(window, paths, qtbot):
     """Drag files over the window and drop them, as a file manager does."""
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    enter = QDragEnterEvent(QPoint(600, 300), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                            Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(
+        QPoint(600, 300), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     QApplication.sendEvent(window, enter)
     accepted = enter.isAccepted()
     if accepted:
-        ev = QDropEvent(QPointF(600, 300), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                        Qt.KeyboardModifier.NoModifier)
+        ev = QDropEvent(
+            QPointF(600, 300), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+        )
         QApplication.sendEvent(window, ev)
     return accepted
 
 
 def digit_png(tmp_path, qtbot, window, digit, name="digit.png"):
     """A PNG of a drawn digit, made with the window's own Save Drawing."""
-    from lenet_draw.gui.drive import DIGIT_STROKES, draw_strokes
+    from lenet_draw.gui.testing import DIGIT_STROKES, draw_strokes
 
     draw_strokes(window.canvas, DIGIT_STROKES[digit])
     path = tmp_path / name

@@ -8,18 +8,22 @@ from PySide6.QtWidgets import QApplication
 
 from lenet_draw import devices
 from lenet_draw.gui import app as app_module
-from lenet_draw.gui.drive import DIGIT_STROKES, draw_stroke, draw_strokes
 from lenet_draw.gui.main_window import MainWindow
+from lenet_draw.gui.testing import DIGIT_STROKES, draw_stroke, draw_strokes
 
 AVAILABLE = devices.available_devices()
 BEST = AVAILABLE[0]
 
 # (asked for, the sentence that says why it cannot be used), for the devices this machine lacks.
-MISSING = [(d, why) for d, why in [
-    ("cuda", "CUDA was asked for but this machine has no usable CUDA GPU (or torch was built without CUDA)"),
-    ("mps", "MPS was asked for but is not available on this machine"),
-    ("tpu", "Unknown device 'tpu'; use auto, cpu, cuda or mps"),
-] if not any(a.startswith(d) for a in AVAILABLE)]
+MISSING = [
+    (d, why)
+    for d, why in [
+        ("cuda", "CUDA was asked for but this machine has no usable CUDA GPU (or torch was built without CUDA)"),
+        ("mps", "MPS was asked for but is not available on this machine"),
+        ("tpu", "Unknown device 'tpu'; use auto, cpu, cuda or mps"),
+    ]
+    if not any(a.startswith(d) for a in AVAILABLE)
+]
 
 
 def test_fallback_order_is_the_best_device_then_the_cpu():

@@ -9,7 +9,7 @@ import pytest
 from guihelpers import digit_png, drop, settle
 from PIL import ImageFile
 
-from lenet_draw.gui.drive import DIGIT_STROKES, draw_strokes
+from lenet_draw.gui.testing import DIGIT_STROKES, draw_strokes
 from lenet_draw.images import MAX_IMAGE_PIXELS, ImageError, open_image
 
 
@@ -18,10 +18,14 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 
 
 def png_header_only(width: int, height: int) -> bytes:
-    """A PNG of a few hundred bytes whose header claims width x height (as tests/test_bad_images.py makes them)."""
+    """A PNG of a few hundred bytes whose header claims width x height (as tests/core/test_bad_images.py makes them)."""
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", zlib.compress(b"\0" * 1024))
-            + _chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", ihdr)
+        + _chunk(b"IDAT", zlib.compress(b"\0" * 1024))
+        + _chunk(b"IEND", b"")
+    )
 
 
 def damaged(png: bytes) -> bytes:
@@ -78,8 +82,9 @@ def good_png(tmp_path, qtbot, window):
 
 @pytest.mark.parametrize("how", ["menu", "drop"])
 @pytest.mark.parametrize("kind", list(BAD), ids=list(BAD))
-def test_a_bad_image_shows_its_sentence_and_changes_nothing(qtbot, window, dialogs, tmp_path, good_png, decoded,
-                                                            kind, how):
+def test_a_bad_image_shows_its_sentence_and_changes_nothing(
+    qtbot, window, dialogs, tmp_path, good_png, decoded, kind, how
+):
     name, data = BAD[kind](good_png)
     bad = tmp_path / name
     bad.write_bytes(data)

@@ -11,13 +11,14 @@ import os
 import numpy as np
 import pytest
 from guihelpers import assert_views_show, fresh_prediction, settle
-from hypothesis import HealthCheck, given, settings as hsettings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from PySide6.QtCore import QByteArray, QSettings, QSize
 
 from lenet_draw.gui import prefs
-from lenet_draw.gui.drive import DIGIT_STROKES, draw_strokes
 from lenet_draw.gui.main_window import MainWindow
+from lenet_draw.gui.testing import DIGIT_STROKES, draw_strokes
 from lenet_draw.weights import save_weights
 
 
@@ -80,29 +81,37 @@ def weights_file(tmp_path, fresh_engine):
 # What Qt cannot parse (it reports a FormatError once it has read every section).
 UNREADABLE = {
     "random bytes": lambda: np.random.default_rng(0).bytes(4096),
-    "random bytes with a valid entry among them": lambda: (np.random.default_rng(1).bytes(500)
-                                                          + b"\n[General]\nrecentWeights=RECENT\n"
-                                                          + np.random.default_rng(2).bytes(500)),
-    "a Windows registry export": lambda: (b"Windows Registry Editor Version 5.00\r\n\r\n"
-                                          b"[HKEY_CURRENT_USER\\Software\\lenet-draw]\r\n"
-                                          b"\"recentWeights\"=\"RECENT\"\r\n"),
+    "random bytes with a valid entry among them": lambda: (
+        np.random.default_rng(1).bytes(500)
+        + b"\n[General]\nrecentWeights=RECENT\n"
+        + np.random.default_rng(2).bytes(500)
+    ),
+    "a Windows registry export": lambda: (
+        b"Windows Registry Editor Version 5.00\r\n\r\n"
+        b"[HKEY_CURRENT_USER\\Software\\lenet-draw]\r\n"
+        b'"recentWeights"="RECENT"\r\n'
+    ),
     "UTF-16 text": lambda: "[General]\nrecentWeights=RECENT\n".encode("utf-16"),
     "an unclosed section": lambda: b"[General]\nrecentWeights=RECENT\n[lenet-draw\ngeometry=1\n",
     "JSON": lambda: b'{\n  "recentWeights": [\n    "RECENT"\n  ]\n}\n',
-    "an XML property list": lambda: (b'<?xml version="1.0"?>\n<plist><dict><key>recentWeights</key>'
-                                     b"<string>RECENT</string></dict></plist>\n"),
+    "an XML property list": lambda: (
+        b'<?xml version="1.0"?>\n<plist><dict><key>recentWeights</key><string>RECENT</string></dict></plist>\n'
+    ),
 }
 
 
 @pytest.mark.parametrize("kind", list(UNREADABLE), ids=list(UNREADABLE))
-def test_an_unreadable_settings_file_starts_with_defaults_and_says_so(qtbot, tmp_path, fresh_engine, dialogs,
-                                                                      weights_file, kind):
+def test_an_unreadable_settings_file_starts_with_defaults_and_says_so(
+    qtbot, tmp_path, fresh_engine, dialogs, weights_file, kind
+):
     content = UNREADABLE[kind]().replace(b"RECENT", str(weights_file).encode())
     path = tmp_path / "settings.ini"
     s = ini_file(path, content)
     w = build(qtbot, fresh_engine, s, dialogs)
-    assert message(w) == ("The settings file settings.ini could not be read, so lenet-draw started with default "
-                          "settings (the unreadable file was kept as settings.ini.unreadable).")
+    assert message(w) == (
+        "The settings file settings.ini could not be read, so lenet-draw started with default "
+        "settings (the unreadable file was kept as settings.ini.unreadable)."
+    )
     assert (tmp_path / "settings.ini.unreadable").read_bytes() == content
     # Defaults: nothing from the unreadable file is used, even what looked like a good entry.
     assert w.recent_weights() == []
@@ -129,8 +138,9 @@ def test_random_bytes_are_unreadable_though_qt_says_no_error_until_it_has_parsed
     assert no_error_at_first > 0
 
 
-def test_a_settings_file_of_another_program_in_ini_form_gives_defaults_without_alarm(qtbot, tmp_path, fresh_engine,
-                                                                                     dialogs):
+def test_a_settings_file_of_another_program_in_ini_form_gives_defaults_without_alarm(
+    qtbot, tmp_path, fresh_engine, dialogs
+):
     """An INI file with none of our keys is readable: nothing of it is used, and there is nothing to report."""
     s = ini_file(tmp_path / "settings.ini", b"[servers]\nname = x\nport = 80\n[General]\ntheme=dark\n")
     w = build(qtbot, fresh_engine, s, dialogs)
@@ -139,14 +149,16 @@ def test_a_settings_file_of_another_program_in_ini_form_gives_defaults_without_a
     assert_works(qtbot, w)
 
 
-def test_a_settings_path_that_is_a_folder_says_changes_will_not_be_remembered(qtbot, tmp_path, fresh_engine,
-                                                                              dialogs, weights_file):
+def test_a_settings_path_that_is_a_folder_says_changes_will_not_be_remembered(
+    qtbot, tmp_path, fresh_engine, dialogs, weights_file
+):
     folder = tmp_path / "settings.ini"
     folder.mkdir()
     s = QSettings(str(folder), QSettings.Format.IniFormat)
     w = build(qtbot, fresh_engine, s, dialogs)
-    assert message(w) == ("The settings file settings.ini cannot be read or written, so changes made now will "
-                          "not be remembered.")
+    assert message(w) == (
+        "The settings file settings.ini cannot be read or written, so changes made now will not be remembered."
+    )
     assert_works(qtbot, w)
     assert w.open_weights(weights_file)  # still works for this session
     assert w.recent_weights() == [str(weights_file.resolve())]
@@ -168,9 +180,11 @@ WRONG_TYPES = {
     "a byte array": ({"recentWeights": QByteArray(b"\x00\x01/not/a/path\xff")}, QByteArray, ONE_NOT_A_PATH),
     "a map": ({"recentWeights": {"path": "x.pt"}}, dict, ONE_NOT_A_PATH),
     "a list of numbers, bytes and nothing around a real path": (
-        {"recentWeights": [7, QByteArray(b"abc"), "GOOD", "", 2.5]}, list,
+        {"recentWeights": [7, QByteArray(b"abc"), "GOOD", "", 2.5]},
+        list,
         "Recent Weights: 7, 2.5 no longer exist, so they were removed from the list.  ·  "
-        "Recent Weights held 2 entries that were not file paths; they were removed."),
+        "Recent Weights held 2 entries that were not file paths; they were removed.",
+    ),
 }
 
 
@@ -202,8 +216,10 @@ def test_recent_weights_of_the_wrong_type_are_dropped(qtbot, tmp_path, fresh_eng
 
 def test_other_values_of_the_wrong_type_are_ignored(qtbot, tmp_path, fresh_engine, dialogs):
     """A folder for the file dialogs that is a number, a layout that is text: defaults, window fine."""
-    s = ini_file(tmp_path / "settings.ini", qt_written(tmp_path, {
-        "lastDir": 12, "geometry": "wide", "windowState": 3, "layoutDigest": ["x"]}))
+    s = ini_file(
+        tmp_path / "settings.ini",
+        qt_written(tmp_path, {"lastDir": 12, "geometry": "wide", "windowState": 3, "layoutDigest": ["x"]}),
+    )
     w = build(qtbot, fresh_engine, s, dialogs)
     assert message(w) == prefs.LAYOUT_NOTE
     assert prefs.last_dir(w.settings) == ""
@@ -215,8 +231,7 @@ def test_other_values_of_the_wrong_type_are_ignored(qtbot, tmp_path, fresh_engin
 # --------------------------------------------------------------------------- recent files that went away
 
 
-def test_a_deleted_recent_file_and_a_folder_are_removed_and_named(qtbot, tmp_path, fresh_engine, dialogs,
-                                                                  weights_file):
+def test_a_deleted_recent_file_and_a_folder_are_removed_and_named(qtbot, tmp_path, fresh_engine, dialogs, weights_file):
     gone = tmp_path / "deleted.pt"
     gone.write_bytes(b"x")
     folder = tmp_path / "models"
@@ -226,8 +241,10 @@ def test_a_deleted_recent_file_and_a_folder_are_removed_and_named(qtbot, tmp_pat
     gone.unlink()
     s = QSettings(str(path), QSettings.Format.IniFormat)
     w = build(qtbot, fresh_engine, s, dialogs)
-    assert message(w) == ("Recent Weights: deleted.pt no longer exists, so it was removed from the list.  ·  "
-                          "Recent Weights: models is a folder, not a weights file, so it was removed from the list.")
+    assert message(w) == (
+        "Recent Weights: deleted.pt no longer exists, so it was removed from the list.  ·  "
+        "Recent Weights: models is a folder, not a weights file, so it was removed from the list."
+    )
     assert w.recent_weights() == [str(weights_file)]
     assert recent_menu_paths(w) == [str(weights_file)]
     assert dialogs.errors == []
@@ -239,8 +256,9 @@ def test_a_deleted_recent_file_and_a_folder_are_removed_and_named(qtbot, tmp_pat
 def test_several_missing_recent_files_are_named_together(tmp_path):
     names = [f"old{i}.pt" for i in range(5)]
     s = ini_file(tmp_path / "settings.ini", qt_written(tmp_path, {"recentWeights": [str(tmp_path / n) for n in names]}))
-    assert prefs.check(s) == ["Recent Weights: old0.pt, old1.pt, old2.pt and 2 more no longer exist, so they "
-                              "were removed from the list."]
+    assert prefs.check(s) == [
+        "Recent Weights: old0.pt, old1.pt, old2.pt and 2 more no longer exist, so they were removed from the list."
+    ]
     assert prefs.recent_paths(s) == [] and prefs.check(s) == []
 
 
@@ -260,8 +278,9 @@ def saved_by_a_window(qtbot, fresh_engine, settings, dialogs):
 
 
 def test_an_intact_saved_layout_is_restored(qtbot, tmp_path, fresh_engine, dialogs):
-    path, size = saved_by_a_window(qtbot, fresh_engine,
-                                   QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), dialogs)
+    path, size = saved_by_a_window(
+        qtbot, fresh_engine, QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), dialogs
+    )
     w = build(qtbot, fresh_engine, QSettings(path, QSettings.Format.IniFormat), dialogs)
     assert message(w) == ""
     assert not w.maps_dock.isVisible() and w.stages_dock.isVisible()
@@ -280,8 +299,9 @@ def _flip(data: QByteArray, offsets) -> QByteArray:
 def test_a_damaged_saved_layout_is_not_restored(qtbot, tmp_path, fresh_engine, dialogs, damage):
     """Qt trusts the counts inside a saved state (a few changed bytes can crash it), so a layout
     that is not exactly what the app saved is forgotten, with a word in the status bar."""
-    path, _ = saved_by_a_window(qtbot, fresh_engine,
-                                QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), dialogs)
+    path, _ = saved_by_a_window(
+        qtbot, fresh_engine, QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), dialogs
+    )
     s = QSettings(path, QSettings.Format.IniFormat)
     geo, state = prefs.saved_layout(s)
     if damage == "state bytes changed":
@@ -322,13 +342,38 @@ _file_numbers = itertools.count()
 
 
 @hsettings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(content=st.one_of(
-    st.binary(max_size=3000),
-    st.text(max_size=300).map(lambda t: ("[General]\nrecentWeights=" + t + "\ngeometry=" + t).encode()),
-    st.lists(st.sampled_from([b"[General]\n", b"[", b"]", b"=", b"\n", b"@Variant(", b"@ByteArray(", b")",
-                              b"\\0", b"\\x", b"ff", b"recentWeights", b"geometry", b"windowState", b"lastDir",
-                              b",", b"\"", b"/tmp", b"\xff"]), max_size=60).map(b"".join),
-))
+@given(
+    content=st.one_of(
+        st.binary(max_size=3000),
+        st.text(max_size=300).map(lambda t: ("[General]\nrecentWeights=" + t + "\ngeometry=" + t).encode()),
+        st.lists(
+            st.sampled_from(
+                [
+                    b"[General]\n",
+                    b"[",
+                    b"]",
+                    b"=",
+                    b"\n",
+                    b"@Variant(",
+                    b"@ByteArray(",
+                    b")",
+                    b"\\0",
+                    b"\\x",
+                    b"ff",
+                    b"recentWeights",
+                    b"geometry",
+                    b"windowState",
+                    b"lastDir",
+                    b",",
+                    b'"',
+                    b"/tmp",
+                    b"\xff",
+                ]
+            ),
+            max_size=60,
+        ).map(b"".join),
+    )
+)
 def test_any_settings_file_reads_as_safe_values(tmp_path, content):
     """Whatever the file holds, checking and reading it never raises and gives usable values (no window)."""
     path = tmp_path / f"h{next(_file_numbers)}.ini"  # a new name each time: Qt caches files by name
@@ -344,8 +389,14 @@ def test_any_settings_file_reads_as_safe_values(tmp_path, content):
 
 def test_a_window_over_a_settings_file_is_still_a_window(qtbot, tmp_path, fresh_engine, dialogs, weights_file):
     """Everything at once, wrong in every way: the window is built, works, and the recent menu is usable."""
-    content = qt_written(tmp_path, {"recentWeights": [str(weights_file), QByteArray(b"\0\1"), str(tmp_path)],
-                                    "geometry": 1, "lastDir": QByteArray(b"\xff")})
+    content = qt_written(
+        tmp_path,
+        {
+            "recentWeights": [str(weights_file), QByteArray(b"\0\1"), str(tmp_path)],
+            "geometry": 1,
+            "lastDir": QByteArray(b"\xff"),
+        },
+    )
     w = build(qtbot, fresh_engine, ini_file(tmp_path / "settings.ini", content), dialogs)
     notes = message(w).split("  ·  ")
     assert notes == [

@@ -5,10 +5,10 @@ the right answer."""
 
 import numpy as np
 import pytest
-
 from guihelpers import settle
-from lenet_draw import proxy
-from lenet_draw.gui.drive import draw_strokes
+
+from lenet_draw.bench import proxy
+from lenet_draw.gui.testing import draw_strokes
 
 COUNT = 40
 #: (name, drawing height in pad units, centre in pad units)

@@ -7,8 +7,8 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtWidgets import QApplication
 
 from lenet_draw.gui.canvas import ERASER_RADIUS, PEN_WIDTH, erase
-from lenet_draw.gui.drive import DIGIT_STROKES, draw_stroke, draw_strokes, resample, send_mouse, wavy_stroke
 from lenet_draw.gui.featuremaps import LAYERS
+from lenet_draw.gui.testing import DIGIT_STROKES, draw_stroke, draw_strokes, resample, send_mouse, wavy_stroke
 from lenet_draw.model import LAYER_SHAPES
 
 
@@ -226,7 +226,7 @@ def test_resizing_keeps_the_drawing(qtbot, window):
     before = window.predictor.last.probabilities.copy()
     for size in ((760, 520), (1600, 1000), (1280, 800)):
         window.resize(*size)
-        qtbot.waitUntil(lambda: window.width() == size[0])
+        qtbot.waitUntil(lambda w=size[0]: window.width() == w)
         settle(qtbot, window)
         for a, b in zip(strokes, c.strokes()):
             np.testing.assert_array_equal(a, b)
@@ -318,8 +318,9 @@ def _pen(pointer):
     from PySide6.QtGui import QInputDevice, QPointingDevice
 
     caps = QInputDevice.Capability.Position | QInputDevice.Capability.Pressure
-    return QPointingDevice(f"test {pointer.name}", 1000 + int(pointer.value), QInputDevice.DeviceType.Stylus,
-                           pointer, caps, 1, 2)
+    return QPointingDevice(
+        f"test {pointer.name}", 1000 + int(pointer.value), QInputDevice.DeviceType.Stylus, pointer, caps, 1, 2
+    )
 
 
 def _tablet_stroke(canvas, device, points, pressures):
@@ -329,8 +330,21 @@ def _tablet_stroke(canvas, device, points, pressures):
     for kind, (x, y), pr in zip(kinds, points, pressures):
         pos = canvas.to_widget(x, y)
         held = Qt.MouseButton.NoButton if kind == QEvent.Type.TabletRelease else Qt.MouseButton.LeftButton
-        ev = QTabletEvent(kind, device, pos, canvas.mapToGlobal(pos), pr, 0, 0, 0, 0, 0,
-                          Qt.KeyboardModifier.NoModifier, Qt.MouseButton.LeftButton, held)
+        ev = QTabletEvent(
+            kind,
+            device,
+            pos,
+            canvas.mapToGlobal(pos),
+            pr,
+            0,
+            0,
+            0,
+            0,
+            0,
+            Qt.KeyboardModifier.NoModifier,
+            Qt.MouseButton.LeftButton,
+            held,
+        )
         QApplication.sendEvent(canvas, ev)
 
 

@@ -6,7 +6,7 @@ from guihelpers import assert_views_show, digit_png, drop, fresh_prediction, set
 from PIL import Image
 from PySide6.QtWidgets import QApplication
 
-from lenet_draw.gui.drive import DIGIT_STROKES, draw_stroke, draw_strokes
+from lenet_draw.gui.testing import DIGIT_STROKES, draw_stroke, draw_strokes
 from lenet_draw.images import ImageError, open_image
 from lenet_draw.weights import WeightsError, load_weights, save_weights
 
@@ -61,7 +61,7 @@ def test_timing_shows_in_the_status_bar(qtbot, window):
         settle(qtbot, window)
         last = window.predictor.last
         assert last is not None
-        qtbot.waitUntil(lambda: window.timing_status.text() == text_for(last))
+        qtbot.waitUntil(lambda last=last: window.timing_status.text() == text_for(last))
 
 
 def test_open_weights_through_the_menu_dialog(qtbot, window, dialogs, other_weights):
@@ -103,7 +103,9 @@ def test_bad_weights_show_the_engine_sentence_and_keep_the_old_ones(qtbot, windo
     np.testing.assert_array_equal(window.panel.shown_probabilities(), before)
 
 
-def test_recent_weights_are_remembered_and_a_missing_one_is_removed(qtbot, window, dialogs, settings, other_weights, tmp_path):
+def test_recent_weights_are_remembered_and_a_missing_one_is_removed(
+    qtbot, window, dialogs, settings, other_weights, tmp_path
+):
     assert window.open_weights(other_weights)
     # A new window with the same settings (the next run) lists it.
     from lenet_draw.gui.main_window import MainWindow

@@ -15,7 +15,7 @@ from PySide6.QtCore import QEvent, QObject, QPointF, Qt
 from PySide6.QtWidgets import QApplication
 
 from lenet_draw.gui.colormap import diverging_rgb
-from lenet_draw.gui.drive import DIGIT_STROKES, draw_stroke, draw_strokes, send_mouse, wavy_stroke
+from lenet_draw.gui.testing import DIGIT_STROKES, draw_stroke, draw_strokes, send_mouse, wavy_stroke
 
 
 def pixels(image) -> np.ndarray:

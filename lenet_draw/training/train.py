@@ -14,10 +14,10 @@ import torch
 import torch.nn.functional as F
 
 from lenet_draw import __version__, devices
-from lenet_draw.augment import AugmentConfig, augment
-from lenet_draw.data import Split, load_split
 from lenet_draw.model import LeNet5
-from lenet_draw.progress import ProgressBar
+from lenet_draw.training.augment import AugmentConfig, augment
+from lenet_draw.training.data import Split, load_split
+from lenet_draw.training.progress import ProgressBar
 from lenet_draw.weights import DEFAULT_CONVENTION, InputConvention, save_weights
 
 
@@ -60,8 +60,8 @@ def accuracy(model: torch.nn.Module, split: Split, device: str = "cpu", batch: i
 
 def drawn_copies(images: np.ndarray, progress_stream=None) -> np.ndarray:
     """Every digit traced into pen paths and rendered back as the app renders a drawing."""
-    from lenet_draw.pentrace import thin, trace
     from lenet_draw.preprocess import preprocess_strokes
+    from lenet_draw.training.pentrace import thin, trace
 
     out = np.array(images, copy=True)
     chunk = 1000
@@ -98,7 +98,7 @@ def train(
         drawn = torch.from_numpy(drawn_copies(images.numpy(), progress_stream))
     scribbles = None
     if cfg.scribble_fraction > 0:
-        from lenet_draw.scribbles import scribble_images
+        from lenet_draw.training.scribbles import scribble_images
 
         scribbles = torch.from_numpy(scribble_images(10_000, seed=cfg.seed + 1))
     n_scribbles = int(round(cfg.batch_size * cfg.scribble_fraction))
@@ -147,8 +147,13 @@ def train(
             loss_sum += float(loss.detach()) * len(y)
             bar.update(step + 1, loss=loss_sum / seen, acc=100.0 * correct / seen)
         bar.close(loss=loss_sum / seen, acc=100.0 * correct / seen)
-        entry = {"epoch": epoch + 1, "loss": loss_sum / seen, "train_acc": 100.0 * correct / seen,
-                 "seconds": time.perf_counter() - t_epoch, "augmented": distort}
+        entry = {
+            "epoch": epoch + 1,
+            "loss": loss_sum / seen,
+            "train_acc": 100.0 * correct / seen,
+            "seconds": time.perf_counter() - t_epoch,
+            "augmented": distort,
+        }
         if test_split is not None:
             entry["test_acc"] = accuracy(model, test_split, device)
             log(f"epoch {epoch + 1}: test accuracy {entry['test_acc']:.2f}% ({entry['seconds']:.1f} s)")

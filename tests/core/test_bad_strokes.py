@@ -90,8 +90,11 @@ def test_extreme_coordinates_give_a_defined_result(eng, strokes):
     pred = _predict(eng, strokes)
     if pred is not None:
         _valid(pred)
-    assert _predict(eng, strokes) is None if pred is None else np.array_equal(
-        _predict(eng, strokes).probabilities, pred.probabilities)
+    assert (
+        _predict(eng, strokes) is None
+        if pred is None
+        else np.array_equal(_predict(eng, strokes).probabilities, pred.probabilities)
+    )
 
 
 def test_a_single_point_is_a_dot(eng):
@@ -163,18 +166,28 @@ def _extent(strokes) -> tuple[bool, float]:
         if biggest > 1e9:
             ext = ext * (1e9 / biggest) if np.isfinite(ext) else 2e9
     return True, ext
+
+
 # The display pen width is a canvas setting: sizes a person can choose, or nonsense values
 # (subnormal, huge, negative, NaN) that must be ignored.
-_pen = st.one_of(st.none(), st.floats(0.5, 500.0), st.floats(0.0, 1e-300), st.floats(1e300, 1e308),
-                 st.sampled_from([NAN, INF, -INF, 0.0, -0.0, -3.0]))
+_pen = st.one_of(
+    st.none(),
+    st.floats(0.5, 500.0),
+    st.floats(0.0, 1e-300),
+    st.floats(1e300, 1e308),
+    st.sampled_from([NAN, INF, -INF, 0.0, -0.0, -3.0]),
+)
 
 # Points are (x, y) or (x, y, pressure), even mixed within one stroke.
 _point = st.one_of(st.tuples(_coord, _coord), st.tuples(_coord, _coord, st.floats(0, 1)))
 _stroke = st.lists(_point, max_size=12)
 
 
-@settings(max_examples=int(os.environ.get("LENET_DRAW_FUZZ_EXAMPLES", "80")), deadline=None,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=int(os.environ.get("LENET_DRAW_FUZZ_EXAMPLES", "80")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(strokes=st.lists(_stroke, max_size=5), pen=_pen)
 def test_fuzz_any_strokes_give_none_or_a_valid_prediction(eng, strokes, pen):
     pred = _predict(eng, strokes, pen_width=pen)

@@ -2,7 +2,11 @@
 
 import json
 
+import pytest
+
 from lenet_draw.cli import main
+
+pytestmark = pytest.mark.bench
 
 
 def test_quick_bench_reports_every_figure(tmp_path, capsys, mnist_dir):
@@ -18,6 +22,15 @@ def test_quick_bench_reports_every_figure(tmp_path, capsys, mnist_dir):
     assert res["batch"]["images"] == 10_000 and res["batch"]["images_per_s_median"] > 0
     assert res["batch_plain"]["images_per_s_median"] > 0
     text = capsys.readouterr().out
-    for words in ("window accepts strokes", "first prediction shown", "move to repaint", "preprocessing",
-                  "inference, one image", "images/s", "s/epoch", "after 1000 strokes", "versions:"):
+    for words in (
+        "window accepts strokes",
+        "first prediction shown",
+        "move to repaint",
+        "preprocessing",
+        "inference, one image",
+        "images/s",
+        "s/epoch",
+        "after 1000 strokes",
+        "versions:",
+    ):
         assert words in text, words

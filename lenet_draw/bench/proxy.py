@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lenet_draw.data import Split
-from lenet_draw.pentrace import place, thin, trace
+from lenet_draw.training.data import Split
+from lenet_draw.training.pentrace import place, thin, trace
 
 #: Canvas the placements refer to (logical pixels).
 CANVAS = (400.0, 400.0)

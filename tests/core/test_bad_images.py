@@ -90,18 +90,34 @@ REFUSED = [
     ("random bytes", lambda d: _write(d / "r.png", np.random.default_rng(0).bytes(5000)), ["r.png", "not an image"]),
     ("text renamed .png", lambda d: _write(d / "t.png", b"hello\n" * 100), ["not an image"]),
     ("weights file renamed .png", lambda d: _write(d / "w.png", bundled_weights_path().read_bytes()), ["not an image"]),
-    ("PNG cut after the header", lambda d: _write(d / "cut.png", _good_png(d)[:60]), ["cut.png", "truncated or damaged"]),
+    (
+        "PNG cut after the header",
+        lambda d: _write(d / "cut.png", _good_png(d)[:60]),
+        ["cut.png", "truncated or damaged"],
+    ),
     ("PNG with a damaged IDAT", lambda d: _write(d / "bad.png", _flip_idat(_good_png(d))), ["truncated or damaged"]),
-    ("JPEG cut in half", lambda d: _write(d / "half.jpg", _jpeg_bytes()[: len(_jpeg_bytes()) // 2]),
-     ["half.jpg", "truncated or damaged"]),
+    (
+        "JPEG cut in half",
+        lambda d: _write(d / "half.jpg", _jpeg_bytes()[: len(_jpeg_bytes()) // 2]),
+        ["half.jpg", "truncated or damaged"],
+    ),
     ("zero-width PNG", lambda d: _write(d / "zero.png", _png_header_only(0, 10)), ["zero.png"]),
     ("zero-size BMP", lambda d: _write(d / "zero.bmp", _bmp_header(0, 0)), ["zero.bmp"]),
-    ("10000 x 10000 PNG of 30 kB (over our limit, under PIL's)",
-     lambda d: _write(d / "bomb1.png", _png_header_only(10_000, 10_000)), ["bomb1.png", "10000 x 10000", "refused before decoding"]),
-    ("100000 x 100000 PNG (a decompression bomb PIL itself flags)",
-     lambda d: _write(d / "bomb2.png", _png_header_only(100_000, 100_000)), ["bomb2.png", "refused before decoding"]),
-    ("a GIF claiming 65535 x 65535", lambda d: _write(d / "bomb3.gif", _gif_header(65535, 65535)),
-     ["bomb3.gif", "refused before decoding"]),
+    (
+        "10000 x 10000 PNG of 30 kB (over our limit, under PIL's)",
+        lambda d: _write(d / "bomb1.png", _png_header_only(10_000, 10_000)),
+        ["bomb1.png", "10000 x 10000", "refused before decoding"],
+    ),
+    (
+        "100000 x 100000 PNG (a decompression bomb PIL itself flags)",
+        lambda d: _write(d / "bomb2.png", _png_header_only(100_000, 100_000)),
+        ["bomb2.png", "refused before decoding"],
+    ),
+    (
+        "a GIF claiming 65535 x 65535",
+        lambda d: _write(d / "bomb3.gif", _gif_header(65535, 65535)),
+        ["bomb3.gif", "refused before decoding"],
+    ),
     ("a name too long for the file system", lambda d: d / ("x" * 5000 + ".png"), ["cannot be read"]),
 ]
 
@@ -170,7 +186,9 @@ def test_permission_denied_is_a_clear_sentence(tmp_path, monkeypatch):
         open_image(path)
 
 
-@pytest.mark.parametrize("fmt,suffix", [("PNG", ".png"), ("JPEG", ".jpg"), ("BMP", ".bmp"), ("GIF", ".gif"), ("TIFF", ".tif")])
+@pytest.mark.parametrize(
+    "fmt,suffix", [("PNG", ".png"), ("JPEG", ".jpg"), ("BMP", ".bmp"), ("GIF", ".gif"), ("TIFF", ".tif")]
+)
 def test_a_truncated_image_is_refused_at_every_offset(tmp_path, fmt, suffix):
     full = _save(_digit(size=(200, 200), width=16), tmp_path / f"full{suffix}", format=fmt)
     data = full.read_bytes()
@@ -272,9 +290,25 @@ def _variants():
         exif[0x0112] = 6  # orientation: rotate 90 clockwise to display
         return _save(stored, d / "rotated.jpg", exif=exif, quality=95)
 
-    return [palette, palette_transparent, sixteen_bit, sixteen_bit_dark_on_light, rgba_transparent_black_ink,
-            rgba_transparent_white_ink, rgba_opaque_with_rounded_corners, la, rgb_dark_on_light, one_bit, cmyk_jpeg,
-            grey_jpeg, animated_gif, tiff_float, webp_lossless, huge_photo, exif_rotated]
+    return [
+        palette,
+        palette_transparent,
+        sixteen_bit,
+        sixteen_bit_dark_on_light,
+        rgba_transparent_black_ink,
+        rgba_transparent_white_ink,
+        rgba_opaque_with_rounded_corners,
+        la,
+        rgb_dark_on_light,
+        one_bit,
+        cmyk_jpeg,
+        grey_jpeg,
+        animated_gif,
+        tiff_float,
+        webp_lossless,
+        huge_photo,
+        exif_rotated,
+    ]
 
 
 VARIANTS = _variants()
@@ -292,7 +326,8 @@ def test_every_kind_of_picture_reads_like_the_plain_greyscale_one(tmp_path, eng,
     assert pred.digit == reference.digit, f"{path.name} ({im.mode}): {pred.top(3)} vs {reference.top(3)}"
     tol = 0.15 if path.suffix == ".jpg" or build.__name__ in ("huge_photo", "exif_rotated") else 0.02
     assert np.allclose(pred.probabilities, reference.probabilities, atol=tol), (
-        f"{path.name} ({im.mode}): {pred.top(3)} vs {reference.top(3)}")
+        f"{path.name} ({im.mode}): {pred.top(3)} vs {reference.top(3)}"
+    )
 
 
 def test_exif_orientation_is_applied(tmp_path):
@@ -396,8 +431,9 @@ def test_cli_predict_reads_good_files_and_explains_bad_ones(tmp_path, capsys):
     bomb = _write(tmp_path / "bomb.png", _png_header_only(10_000, 10_000))
     cut = _write(tmp_path / "cut.png", good.read_bytes()[:70])
     blank = _save(Image.new("L", (40, 40), 255), tmp_path / "blank.png")
-    status = cli.main(["predict", str(good), str(bomb), str(cut), str(blank), str(tmp_path / "nope.png"),
-                       "--device", "cpu"])
+    status = cli.main(
+        ["predict", str(good), str(bomb), str(cut), str(blank), str(tmp_path / "nope.png"), "--device", "cpu"]
+    )
     out = capsys.readouterr().out.splitlines()
     assert status == 1
     assert len(out) == 5, out
@@ -422,8 +458,14 @@ _FUZZ = settings(
 def encoded() -> dict[str, bytes]:
     out = {}
     base = _digit(size=(48, 48), width=4)
-    for fmt, im in [("PNG", base), ("JPEG", base), ("GIF", base.convert("P")), ("BMP", base),
-                    ("TIFF", base), ("PNG16", Image.fromarray(np.asarray(base, np.uint16) * 257))]:
+    for fmt, im in [
+        ("PNG", base),
+        ("JPEG", base),
+        ("GIF", base.convert("P")),
+        ("BMP", base),
+        ("TIFF", base),
+        ("PNG16", Image.fromarray(np.asarray(base, np.uint16) * 257)),
+    ]:
         buf = io.BytesIO()
         im.save(buf, fmt[:4] if fmt != "PNG16" else "PNG")
         out[fmt] = buf.getvalue()

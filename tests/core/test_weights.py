@@ -42,8 +42,18 @@ def test_common_checkpoint_layouts_are_accepted(tmp_path, state, wrap):
 
 
 def test_another_naming_of_the_same_layers_is_mapped_by_shape(tmp_path, state):
-    names = ["conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "conv3.weight", "conv3.bias",
-             "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+    names = [
+        "conv1.weight",
+        "conv1.bias",
+        "conv2.weight",
+        "conv2.bias",
+        "conv3.weight",
+        "conv3.bias",
+        "fc1.weight",
+        "fc1.bias",
+        "fc2.weight",
+        "fc2.bias",
+    ]
     torch.save(OrderedDict(zip(names, state.values())), tmp_path / "w.pt")
     w = load_weights(tmp_path / "w.pt")
     assert torch.equal(w.state_dict["f6.weight"], state["f6.weight"])

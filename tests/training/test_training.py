@@ -1,7 +1,7 @@
 import torch
 
-from lenet_draw.train import TrainConfig, accuracy, train
-from lenet_draw.data import Split
+from lenet_draw.training.data import Split
+from lenet_draw.training.train import TrainConfig, accuracy, train
 
 
 def _subset(split, n):

@@ -4,7 +4,7 @@ preprocessing. This is the project's stand-in for real people's drawings."""
 
 import pytest
 
-from lenet_draw import proxy
+from lenet_draw.bench import proxy
 
 #: Digits per placement. 500 keeps the run short; `lenet-draw bench` reports the full figure.
 COUNT = 500

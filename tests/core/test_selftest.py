@@ -29,10 +29,10 @@ def test_builtin_drawings_are_digit_shaped_strokes():
         # each drawing fills the 20x20 box on its long side, as MNIST's digits do
         rows = np.nonzero(stages.fitted.max(axis=1) > 0.1)[0]
         assert rows.max() - rows.min() >= 17
-        # densely sampled, like mouse events: no jump longer than a few canvas units
+        # densely sampled, like mouse events: no jump longer than 1% of the box
         for s in d.strokes:
             steps = np.hypot(*np.diff(np.asarray(s), axis=0).T)
-            assert steps.max() < 4 * selftest.STEP
+            assert steps.max() < 0.01 * selftest.BOX
 
 
 def test_self_test_passes_and_reports_device_and_timings(monkeypatch):

@@ -43,7 +43,10 @@ def test_eval_prints_accuracy_and_saves_confusion(tmp_path, mnist_dir, capsys):
 
 def test_train_writes_weights_with_metadata(tmp_path, mnist_dir, capsys):
     out = tmp_path / "w.pt"
-    assert main(["train", "--data", str(mnist_dir), "--epochs", "1", "--limit", "600", "--out", str(out), "--seed", "3"]) == 0
+    assert (
+        main(["train", "--data", str(mnist_dir), "--epochs", "1", "--limit", "600", "--out", str(out), "--seed", "3"])
+        == 0
+    )
     meta = load_weights(out).meta
     assert meta["command"] == f"lenet-draw train --data {mnist_dir} --epochs 1 --limit 600 --out {out} --seed 3"
     assert meta["epochs"] == 1 and meta["seed"] == 3 and meta["train_images"] == 600

@@ -21,7 +21,7 @@ import numpy as np
 from PySide6.QtCore import QEvent, QEventLoop, QObject, Qt
 from PySide6.QtWidgets import QApplication
 
-from lenet_draw.gui.drive import send_mouse, wavy_stroke
+from lenet_draw.gui.testing import send_mouse, wavy_stroke
 
 
 class PaintCounter(QObject):
@@ -65,7 +65,12 @@ def _percentiles(xs: list[float]) -> dict:
     a = np.asarray(xs, dtype=np.float64)
     if a.size == 0:
         return {"median_ms": float("nan"), "p99_ms": float("nan"), "max_ms": float("nan"), "n": 0}
-    return {"median_ms": float(np.median(a)), "p99_ms": float(np.percentile(a, 99)), "max_ms": float(a.max()), "n": int(a.size)}
+    return {
+        "median_ms": float(np.median(a)),
+        "p99_ms": float(np.percentile(a, 99)),
+        "max_ms": float(a.max()),
+        "n": int(a.size),
+    }
 
 
 def measure_move_latency(window, moves: int = 300, warmup: int = 20, seed: int = 0) -> dict:

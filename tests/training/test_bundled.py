@@ -1,7 +1,7 @@
 """The weights that ship with the app."""
 
-from lenet_draw.evaluate import evaluate
 from lenet_draw.resources import bundled_weights_path
+from lenet_draw.training.evaluate import evaluate
 from lenet_draw.weights import load_weights
 
 #: The README's promise and the issue's bar (the 1998 paper: 99.05%, 99.2% with distortions).

@@ -4,7 +4,7 @@ import struct
 import numpy as np
 import pytest
 
-from lenet_draw.data import IMAGES_MAGIC, LABELS_MAGIC, IdxError, load_split, read_idx
+from lenet_draw.training.data import IMAGES_MAGIC, LABELS_MAGIC, IdxError, load_split, read_idx
 
 
 def _idx(magic, dims, payload: bytes) -> bytes:

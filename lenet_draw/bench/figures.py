@@ -98,8 +98,13 @@ def machine() -> dict:
         "cores": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "platform": platform.platform(),
-        "versions": {"lenet_draw": __version__, "python": platform.python_version(), "torch": str(torch.__version__),
-                     "numpy": np.__version__, "PySide6": qt},
+        "versions": {
+            "lenet_draw": __version__,
+            "python": platform.python_version(),
+            "torch": str(torch.__version__),
+            "numpy": np.__version__,
+            "PySide6": qt,
+        },
     }
 
 
@@ -113,10 +118,15 @@ def bench_launch(runs: int) -> dict:
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as tmp:
             probe = Path(tmp) / "probe.txt"
-            env["LENET_DRAW_LAUNCH_PROBE"] = str(probe)
             start = time.time()
-            subprocess.run([sys.executable, "-m", "lenet_draw"], env=env, timeout=120,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+            subprocess.run(
+                [sys.executable, "-m", "lenet_draw.bench.launch_probe", str(probe)],
+                env=env,
+                timeout=120,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                check=True,
+            )
             marks = dict(line.split() for line in probe.read_text().splitlines() if line.strip())
             window.append(float(marks["window"]) - start)
             first.append(float(marks["prediction"]) - start)
@@ -125,8 +135,8 @@ def bench_launch(runs: int) -> dict:
 
 def _proxy_strokes(count: int) -> list[list[np.ndarray]]:
     """Real-looking drawings: MNIST test digits traced into pen paths, drawn 300 px tall."""
-    from lenet_draw.data import default_data_dir, load_split
-    from lenet_draw.pentrace import place, thin, trace
+    from lenet_draw.training.data import default_data_dir, load_split
+    from lenet_draw.training.pentrace import place, thin, trace
 
     data = default_data_dir()
     if data is None:  # fall back on a synthetic loop
@@ -153,12 +163,15 @@ def bench_preprocess_and_inference(engine, count: int) -> dict:
         t0 = time.perf_counter()
         engine.predict_stages(stages, activations=True)
         inf_acts.append(time.perf_counter() - t0)
-    return {"preprocess": stats(pre), "inference_one_image": stats(inf),
-            "inference_one_image_with_activations": stats(inf_acts)}
+    return {
+        "preprocess": stats(pre),
+        "inference_one_image": stats(inf),
+        "inference_one_image_with_activations": stats(inf_acts),
+    }
 
 
 def bench_batch(engine, repeats: int) -> dict:
-    from lenet_draw.data import default_data_dir, load_split
+    from lenet_draw.training.data import default_data_dir, load_split
 
     data = default_data_dir()
     if data is not None:
@@ -173,9 +186,13 @@ def bench_batch(engine, repeats: int) -> dict:
         times.append(time.perf_counter() - t0)
     rates = [len(images) / t for t in times]
     peak, how = peak_macs_per_s()
-    out = {"images": len(images), "images_per_s_median": float(np.median(rates)),
-           "images_per_s_p99_slowest": float(np.percentile(rates, 1)), "seconds": stats(times),
-           "macs_per_image": MACS_PER_IMAGE}
+    out = {
+        "images": len(images),
+        "images_per_s_median": float(np.median(rates)),
+        "images_per_s_p99_slowest": float(np.percentile(rates, 1)),
+        "seconds": stats(times),
+        "macs_per_image": MACS_PER_IMAGE,
+    }
     if peak:
         out["peak_images_per_s"] = peak / MACS_PER_IMAGE
         out["fraction_of_peak"] = float(np.median(rates)) * MACS_PER_IMAGE / peak
@@ -209,14 +226,17 @@ def bench_training(steps: int) -> dict:
     import torch
     import torch.nn.functional as F
 
-    from lenet_draw.augment import AugmentConfig, augment
-    from lenet_draw.data import default_data_dir, load_split
     from lenet_draw.model import LeNet5
+    from lenet_draw.training.augment import AugmentConfig, augment
+    from lenet_draw.training.data import default_data_dir, load_split
     from lenet_draw.weights import DEFAULT_CONVENTION
 
     data = default_data_dir()
-    images = (torch.from_numpy(load_split(data, "train").images[: 128 * (steps + 5)]) if data is not None
-              else torch.randint(0, 256, (128 * (steps + 5), 28, 28), dtype=torch.uint8))
+    images = (
+        torch.from_numpy(load_split(data, "train").images[: 128 * (steps + 5)])
+        if data is not None
+        else torch.randint(0, 256, (128 * (steps + 5), 28, 28), dtype=torch.uint8)
+    )
     labels = torch.randint(0, 10, (len(images),))
     model = LeNet5()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
@@ -235,9 +255,13 @@ def bench_training(steps: int) -> dict:
             times.append(time.perf_counter() - t0)
     per_step = stats(times)
     steps_per_epoch = -(-60_000 // 128)
-    return {"step": per_step, "batch_size": 128, "seconds_per_epoch_median": per_step["median_ms"] * steps_per_epoch / 1e3,
-            "seconds_per_epoch_p99": per_step["p99_ms"] * steps_per_epoch / 1e3,
-            "note": f"{steps} timed steps of 128 images, scaled to {steps_per_epoch} steps"}
+    return {
+        "step": per_step,
+        "batch_size": 128,
+        "seconds_per_epoch_median": per_step["median_ms"] * steps_per_epoch / 1e3,
+        "seconds_per_epoch_p99": per_step["p99_ms"] * steps_per_epoch / 1e3,
+        "note": f"{steps} timed steps of 128 images, scaled to {steps_per_epoch} steps",
+    }
 
 
 def bench_gui(engine, moves: int, strokes: int) -> dict:
@@ -246,9 +270,9 @@ def bench_gui(engine, moves: int, strokes: int) -> dict:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from lenet_draw.gui.drive import draw_stroke
-    from lenet_draw.gui.latency import measure_move_latency
+    from lenet_draw.bench.latency import measure_move_latency
     from lenet_draw.gui.main_window import MainWindow
+    from lenet_draw.gui.testing import draw_stroke
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     settings = QSettings(os.path.join(tempfile.mkdtemp(), "bench.ini"), QSettings.Format.IniFormat)
@@ -276,9 +300,14 @@ def bench_gui(engine, moves: int, strokes: int) -> dict:
     window.close()
     return {
         "live_update": live,
-        "memory": {"rss_after_launch_mb": rss_launch, "rss_after_first_tenth_mb": rss_mid,
-                   "rss_after_strokes_mb": rss_end, "strokes": strokes, "growth_mb": rss_end - rss_launch,
-                   "seconds": elapsed},
+        "memory": {
+            "rss_after_launch_mb": rss_launch,
+            "rss_after_first_tenth_mb": rss_mid,
+            "rss_after_strokes_mb": rss_end,
+            "strokes": strokes,
+            "growth_mb": rss_end - rss_launch,
+            "seconds": elapsed,
+        },
     }
 
 
@@ -291,40 +320,60 @@ def _line(name: str, s: dict, unit: str = "ms") -> str:
 
 def report(res: dict) -> str:
     m = res["machine"]
-    out = [f"lenet-draw bench on {m['cpu']}, {m['cores']} cores, device {res['device']}; torch threads: 1 for "
-           f"the interactive figures (as the app), 1 and {m['cores']} for training",
-           "  versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items())]
+    out = [
+        f"lenet-draw bench on {m['cpu']}, {m['cores']} cores, device {res['device']}; torch threads: 1 for "
+        f"the interactive figures (as the app), 1 and {m['cores']} for training",
+        "  versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()),
+    ]
     if "launch" in res:
         la = res["launch"]
-        out += ["launch (process start, offscreen):", _line("window accepts strokes", la["window_ready"]),
-                _line("first prediction shown", la["first_prediction"])]
+        out += [
+            "launch (process start, offscreen):",
+            _line("window accepts strokes", la["window_ready"]),
+            _line("first prediction shown", la["first_prediction"]),
+        ]
     if "gui" in res:
         lv = res["gui"]["live_update"]
-        out += ["live update (pointer move -> bars and feature maps repainted):",
-                _line("move to repaint", lv["move_to_repaint"]),
-                _line("of which preprocessing + inference", lv["engine_preprocess_plus_inference"])]
+        out += [
+            "live update (pointer move -> bars and feature maps repainted):",
+            _line("move to repaint", lv["move_to_repaint"]),
+            _line("of which preprocessing + inference", lv["engine_preprocess_plus_inference"]),
+        ]
     pi = res["core"]
-    out += ["core (one torch thread):", _line("preprocessing (strokes -> 32x32)", pi["preprocess"]),
-            _line("inference, one image", pi["inference_one_image"]),
-            _line("inference, one image, every activation", pi["inference_one_image_with_activations"])]
+    out += [
+        "core (one torch thread):",
+        _line("preprocessing (strokes -> 32x32)", pi["preprocess"]),
+        _line("inference, one image", pi["inference_one_image"]),
+        _line("inference, one image, every activation", pi["inference_one_image_with_activations"]),
+    ]
     b = res["batch"]
-    line = (f"  batch inference on {b['images']} images (a chunk of 512 per core, one torch thread each): "
-            f"{b['images_per_s_median']:,.0f} images/s median ({b['images_per_s_p99_slowest']:,.0f} in the slowest run)")
+    line = (
+        f"  batch inference on {b['images']} images (a chunk of 512 per core, one torch thread each): "
+        f"{b['images_per_s_median']:,.0f} images/s median ({b['images_per_s_p99_slowest']:,.0f} in the slowest run)"
+    )
     if "peak_images_per_s" in b:
-        line += (f"; {100 * b['fraction_of_peak']:.1f}% of the machine's peak of {b['peak_images_per_s']:,.0f} images/s "
-                 f"at {MACS_PER_IMAGE / 1e6:.2f} M multiply-adds per image ({b['peak_basis']})")
+        line += (
+            f"; {100 * b['fraction_of_peak']:.1f}% of the machine's peak of {b['peak_images_per_s']:,.0f} images/s "
+            f"at {MACS_PER_IMAGE / 1e6:.2f} M multiply-adds per image ({b['peak_basis']})"
+        )
     out.append(line)
     if "batch_plain" in res:
         bp = res["batch_plain"]
-        out.append(f"    for comparison, chunks in turn with {bp['torch_threads']} torch threads: "
-                   f"{bp['images_per_s_median']:,.0f} images/s")
+        out.append(
+            f"    for comparison, chunks in turn with {bp['torch_threads']} torch threads: "
+            f"{bp['images_per_s_median']:,.0f} images/s"
+        )
     for threads, t in res.get("training", {}).items():
-        out.append(f"  training with augmentation, {threads} torch thread(s): {t['seconds_per_epoch_median']:.1f} s/epoch "
-                   f"median, {t['seconds_per_epoch_p99']:.1f} s/epoch at p99 step time ({t['note']})")
+        out.append(
+            f"  training with augmentation, {threads} torch thread(s): {t['seconds_per_epoch_median']:.1f} s/epoch "
+            f"median, {t['seconds_per_epoch_p99']:.1f} s/epoch at p99 step time ({t['note']})"
+        )
     if "gui" in res:
         mem = res["gui"]["memory"]
-        out.append(f"memory: {mem['rss_after_launch_mb']:.0f} MB after launch, {mem['rss_after_strokes_mb']:.0f} MB "
-                   f"after {mem['strokes']} strokes drawn and cleared (growth {mem['growth_mb']:+.1f} MB)")
+        out.append(
+            f"memory: {mem['rss_after_launch_mb']:.0f} MB after launch, {mem['rss_after_strokes_mb']:.0f} MB "
+            f"after {mem['strokes']} strokes drawn and cleared (growth {mem['growth_mb']:+.1f} MB)"
+        )
     return "\n".join(out)
 
 

@@ -3,8 +3,8 @@ reload weights (and fail to load bad ones), thousands of times. No exception, me
 every answer exactly what a fresh engine with the same weights gives.
 
 The short version runs by default. The long one:
-    LENET_DRAW_SOAK_CYCLES=20000 .venv/bin/pytest -q tests/test_soak.py -s
-or  .venv/bin/pytest -q -m slow tests/test_soak.py -s   (20,000 cycles)
+    LENET_DRAW_SOAK_CYCLES=20000 .venv/bin/pytest -q tests/bench/test_soak.py -s
+or  .venv/bin/pytest -q -m slow tests/bench/test_soak.py -s   (20,000 cycles)
 """
 
 from __future__ import annotations
@@ -136,7 +136,8 @@ def _soak(cycles: int, files: dict[str, Path], warmup: int = 30) -> SoakReport:
         final = engine.predict_strokes(canvas, pen_width=6.0)
         rep.predictions += 1
         assert np.array_equal(final.probabilities, refs[current][cycle % len(pool)]), (
-            f"cycle {cycle}: the answer drifted from a fresh engine's with the {current} weights")
+            f"cycle {cycle}: the answer drifted from a fresh engine's with the {current} weights"
+        )
         # Undo the last stroke, redo it, then clear.
         undone = engine.predict_strokes(canvas[:-1])
         assert (undone is None) == (len(canvas) == 1)
@@ -172,15 +173,20 @@ def _soak(cycles: int, files: dict[str, Path], warmup: int = 30) -> SoakReport:
     # The soaked engine still answers exactly like a fresh one with the same weights.
     fresh = Engine(files[current], device="cpu")
     for drawing in pool:
-        assert np.array_equal(engine.predict_strokes(drawing).probabilities, fresh.predict_strokes(drawing).probabilities)
+        assert np.array_equal(
+            engine.predict_strokes(drawing).probabilities, fresh.predict_strokes(drawing).probabilities
+        )
     return rep
 
 
 def _check_and_print(rep: SoakReport, cycles: int) -> None:
     line = " ".join(f"{c}:{mb:.1f}" for c, mb in rep.rss_mb)
-    print(f"\nsoak: {rep.cycles} cycles, {rep.predictions} predictions, {rep.empty_canvases} clears, "
-          f"{rep.reloads} reloads, {rep.refused_files} refused files, {rep.pictures} pictures; "
-          f"RSS MB by cycle {line}; Python objects {rep.objects[0][1]} -> {rep.objects[-1][1]}", file=sys.stderr)
+    print(
+        f"\nsoak: {rep.cycles} cycles, {rep.predictions} predictions, {rep.empty_canvases} clears, "
+        f"{rep.reloads} reloads, {rep.refused_files} refused files, {rep.pictures} pictures; "
+        f"RSS MB by cycle {line}; Python objects {rep.objects[0][1]} -> {rep.objects[-1][1]}",
+        file=sys.stderr,
+    )
     assert rep.cycles == cycles
     start_obj, end_obj = rep.objects[0][1], rep.objects[-1][1]
     assert end_obj - start_obj < OBJECT_SLACK, f"Python objects grew from {start_obj} to {end_obj}"

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from lenet_draw.data import Split
+from lenet_draw.training.data import Split
 
 
 @dataclass(frozen=True)
@@ -18,11 +18,17 @@ class Report:
     confusion: np.ndarray  # (10, 10) counts; rows = true label, columns = prediction
 
     def text(self) -> str:
-        lines = [f"accuracy: {self.accuracy:.2f}% ({int(np.trace(self.confusion))}/{int(self.confusion.sum())})", "",
-                 "per class:"]
+        lines = [
+            f"accuracy: {self.accuracy:.2f}% ({int(np.trace(self.confusion))}/{int(self.confusion.sum())})",
+            "",
+            "per class:",
+        ]
         lines += [f"  {d}: {a:6.2f}%  ({int(self.confusion[d].sum())} images)" for d, a in enumerate(self.per_class)]
-        lines += ["", "confusion matrix (rows: true digit, columns: predicted):",
-                  "      " + "".join(f"{d:>6}" for d in range(10))]
+        lines += [
+            "",
+            "confusion matrix (rows: true digit, columns: predicted):",
+            "      " + "".join(f"{d:>6}" for d in range(10)),
+        ]
         lines += [f"  {d:>2}  " + "".join(f"{int(v):>6}" for v in row) for d, row in enumerate(self.confusion)]
         return "\n".join(lines)
 

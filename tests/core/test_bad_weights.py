@@ -8,11 +8,9 @@ The corpus is generated here, in temporary folders; every case goes through
 from __future__ import annotations
 
 import builtins
-import io
 import os
 import pickle
 import select
-import struct
 import sys
 import tempfile
 import zipfile
@@ -136,73 +134,171 @@ def _zip_bomb(path: Path, good: Path) -> Path:
 # (name, builder(tmp, good_file) -> path, words the message must hold)
 CORPUS = [
     ("empty", lambda d, g: _write(d / "empty.pt", b""), ["empty"]),
-    ("random bytes", lambda d, g: _write(d / "random.pt", np.random.default_rng(1).bytes(4096)),
-     ["random.pt", "not a PyTorch weights file"]),
-    ("random bytes after a zip magic", lambda d, g: _write(d / "pk.pt", b"PK\x03\x04" + np.random.default_rng(2).bytes(4096)),
-     ["pk.pt", "not a readable weights file"]),
-    ("random bytes after a pickle magic", lambda d, g: _write(d / "pkl.pth", b"\x80\x02" + np.random.default_rng(3).bytes(4096)),
-     ["pkl.pth", "not a readable weights file"]),
-    ("random .safetensors", lambda d, g: _write(d / "r.safetensors", np.random.default_rng(4).bytes(4096)),
-     ["r.safetensors", "not a readable .safetensors file"]),
+    (
+        "random bytes",
+        lambda d, g: _write(d / "random.pt", np.random.default_rng(1).bytes(4096)),
+        ["random.pt", "not a PyTorch weights file"],
+    ),
+    (
+        "random bytes after a zip magic",
+        lambda d, g: _write(d / "pk.pt", b"PK\x03\x04" + np.random.default_rng(2).bytes(4096)),
+        ["pk.pt", "not a readable weights file"],
+    ),
+    (
+        "random bytes after a pickle magic",
+        lambda d, g: _write(d / "pkl.pth", b"\x80\x02" + np.random.default_rng(3).bytes(4096)),
+        ["pkl.pth", "not a readable weights file"],
+    ),
+    (
+        "random .safetensors",
+        lambda d, g: _write(d / "r.safetensors", np.random.default_rng(4).bytes(4096)),
+        ["r.safetensors", "not a readable .safetensors file"],
+    ),
     ("text file", lambda d, g: _write(d / "notes.pt", b"these are not weights\n" * 20), ["not a PyTorch weights file"]),
-    ("a PNG renamed .pt", lambda d, g: _write(d / "img.pt", b"\x89PNG\r\n\x1a\n" + b"\0" * 100), ["not a PyTorch weights file"]),
-    ("zip that is not a checkpoint", lambda d, g: _not_a_checkpoint_zip(d / "other.zip.pt"), ["not a readable weights file"]),
+    (
+        "a PNG renamed .pt",
+        lambda d, g: _write(d / "img.pt", b"\x89PNG\r\n\x1a\n" + b"\0" * 100),
+        ["not a PyTorch weights file"],
+    ),
+    (
+        "zip that is not a checkpoint",
+        lambda d, g: _not_a_checkpoint_zip(d / "other.zip.pt"),
+        ["not a readable weights file"],
+    ),
     ("zip bomb", lambda d, g: _zip_bomb(d / "bomb.pt", g), ["expands to", "MB", "without unpacking"]),
-    ("another architecture", lambda d, g: _torch_save(d / "mlp.pt", _other_architecture()),
-     ["not a LeNet-5 weights file", "'1.weight'", "'c1.weight'"]),
-    ("LeNet for RGB input", lambda d, g: _torch_save(d / "rgb.pt", _with("c1.weight", torch.zeros(6, 3, 5, 5))),
-     ["'c1.weight'", "6x3x5x5", "6x1x5x5"]),
-    ("LeNet with 100 classes", lambda d, g: _torch_save(d / "c100.pt", _with("output.weight", torch.zeros(100, 84))),
-     ["'output.weight'", "100x84", "10x84"]),
-    ("transposed weight", lambda d, g: _torch_save(d / "t.pt", _with("f6.weight", torch.zeros(120, 84))),
-     ["'f6.weight'", "120x84", "84x120"]),
-    ("scalar for a bias", lambda d, g: _torch_save(d / "s.pt", _with("c5.bias", torch.tensor(0.0))),
-     ["'c5.bias'", "a scalar", "120"]),
-    ("int64 weights", lambda d, g: _torch_save(d / "i64.pt", _with("c3.weight", torch.zeros(16, 6, 5, 5, dtype=torch.int64))),
-     ["'c3.weight'", "int64", "floating point"]),
-    ("int8 weights", lambda d, g: _torch_save(d / "i8.pt", {k: v.to(torch.int8) for k, v in _state().items()}),
-     ["'c1.weight'", "int8", "floating point"]),
-    ("bool weights", lambda d, g: _torch_save(d / "b.pt", _with("c1.bias", torch.ones(6, dtype=torch.bool))),
-     ["'c1.bias'", "bool"]),
-    ("complex weights", lambda d, g: _torch_save(d / "cx.pt", _with("c1.bias", torch.ones(6, dtype=torch.complex64))),
-     ["'c1.bias'", "complex64"]),
-    ("NaN", lambda d, g: _torch_save(d / "nan.pt", _with("f6.bias", torch.full((84,), float("nan")))),
-     ["'f6.bias'", "NaN"]),
-    ("+Inf", lambda d, g: _torch_save(d / "inf.pt", _with("c1.weight", torch.full((6, 1, 5, 5), float("inf")))),
-     ["'c1.weight'", "infinite"]),
-    ("one -Inf among good values", lambda d, g: _torch_save(
-        d / "ninf.pt", _with("output.bias", torch.tensor([0.0] * 9 + [float("-inf")]))), ["'output.bias'", "infinite"]),
-    ("NaN that float16 makes of a big float64", lambda d, g: _torch_save(
-        d / "ovf.pt", {k: (v.double() * 1e6).half() for k, v in _state().items()}), ["infinite"]),
-    ("extra key", lambda d, g: _torch_save(d / "extra.pt", {**_state(), "c7.weight": torch.zeros(3)}),
-     ["'c7.weight'", "LeNet-5 does not have"]),
-    ("missing key", lambda d, g: _torch_save(d / "missing.pt", OrderedDict(list(_state().items())[:-1])),
-     ["'output.bias'", "lack"]),
-    ("sparse tensor", lambda d, g: _torch_save(d / "sparse.pt", _with("f6.weight", _state()["f6.weight"].to_sparse())),
-     ["'f6.weight'", "sparse", "dense"]),
-    ("meta tensor (no data)", lambda d, g: _torch_save(d / "meta.pt", {k: v.to("meta") for k, v in _state().items()}),
-     ["'c1.weight'", "no data"]),
-    ("a bare tensor", lambda d, g: _torch_save(d / "tensor.pt", torch.zeros(10)), ["holds a Tensor", "not a state_dict"]),
+    (
+        "another architecture",
+        lambda d, g: _torch_save(d / "mlp.pt", _other_architecture()),
+        ["not a LeNet-5 weights file", "'1.weight'", "'c1.weight'"],
+    ),
+    (
+        "LeNet for RGB input",
+        lambda d, g: _torch_save(d / "rgb.pt", _with("c1.weight", torch.zeros(6, 3, 5, 5))),
+        ["'c1.weight'", "6x3x5x5", "6x1x5x5"],
+    ),
+    (
+        "LeNet with 100 classes",
+        lambda d, g: _torch_save(d / "c100.pt", _with("output.weight", torch.zeros(100, 84))),
+        ["'output.weight'", "100x84", "10x84"],
+    ),
+    (
+        "transposed weight",
+        lambda d, g: _torch_save(d / "t.pt", _with("f6.weight", torch.zeros(120, 84))),
+        ["'f6.weight'", "120x84", "84x120"],
+    ),
+    (
+        "scalar for a bias",
+        lambda d, g: _torch_save(d / "s.pt", _with("c5.bias", torch.tensor(0.0))),
+        ["'c5.bias'", "a scalar", "120"],
+    ),
+    (
+        "int64 weights",
+        lambda d, g: _torch_save(d / "i64.pt", _with("c3.weight", torch.zeros(16, 6, 5, 5, dtype=torch.int64))),
+        ["'c3.weight'", "int64", "floating point"],
+    ),
+    (
+        "int8 weights",
+        lambda d, g: _torch_save(d / "i8.pt", {k: v.to(torch.int8) for k, v in _state().items()}),
+        ["'c1.weight'", "int8", "floating point"],
+    ),
+    (
+        "bool weights",
+        lambda d, g: _torch_save(d / "b.pt", _with("c1.bias", torch.ones(6, dtype=torch.bool))),
+        ["'c1.bias'", "bool"],
+    ),
+    (
+        "complex weights",
+        lambda d, g: _torch_save(d / "cx.pt", _with("c1.bias", torch.ones(6, dtype=torch.complex64))),
+        ["'c1.bias'", "complex64"],
+    ),
+    (
+        "NaN",
+        lambda d, g: _torch_save(d / "nan.pt", _with("f6.bias", torch.full((84,), float("nan")))),
+        ["'f6.bias'", "NaN"],
+    ),
+    (
+        "+Inf",
+        lambda d, g: _torch_save(d / "inf.pt", _with("c1.weight", torch.full((6, 1, 5, 5), float("inf")))),
+        ["'c1.weight'", "infinite"],
+    ),
+    (
+        "one -Inf among good values",
+        lambda d, g: _torch_save(d / "ninf.pt", _with("output.bias", torch.tensor([0.0] * 9 + [float("-inf")]))),
+        ["'output.bias'", "infinite"],
+    ),
+    (
+        "NaN that float16 makes of a big float64",
+        lambda d, g: _torch_save(d / "ovf.pt", {k: (v.double() * 1e6).half() for k, v in _state().items()}),
+        ["infinite"],
+    ),
+    (
+        "extra key",
+        lambda d, g: _torch_save(d / "extra.pt", {**_state(), "c7.weight": torch.zeros(3)}),
+        ["'c7.weight'", "LeNet-5 does not have"],
+    ),
+    (
+        "missing key",
+        lambda d, g: _torch_save(d / "missing.pt", OrderedDict(list(_state().items())[:-1])),
+        ["'output.bias'", "lack"],
+    ),
+    (
+        "sparse tensor",
+        lambda d, g: _torch_save(d / "sparse.pt", _with("f6.weight", _state()["f6.weight"].to_sparse())),
+        ["'f6.weight'", "sparse", "dense"],
+    ),
+    (
+        "meta tensor (no data)",
+        lambda d, g: _torch_save(d / "meta.pt", {k: v.to("meta") for k, v in _state().items()}),
+        ["'c1.weight'", "no data"],
+    ),
+    (
+        "a bare tensor",
+        lambda d, g: _torch_save(d / "tensor.pt", torch.zeros(10)),
+        ["holds a Tensor", "not a state_dict"],
+    ),
     ("a list of state_dicts", lambda d, g: _torch_save(d / "list.pt", [_state()]), ["holds a list"]),
     ("an empty dict", lambda d, g: _torch_save(d / "emptydict.pt", {}), ["holds no state_dict"]),
-    ("a checkpoint without tensors", lambda d, g: _torch_save(d / "ckpt.pt", {"epoch": 3, "state_dict": {"a": 1}}),
-     ["holds no state_dict"]),
+    (
+        "a checkpoint without tensors",
+        lambda d, g: _torch_save(d / "ckpt.pt", {"epoch": 3, "state_dict": {"a": 1}}),
+        ["holds no state_dict"],
+    ),
     ("a whole pickled module", lambda d, g: _torch_save(d / "module.pt", LeNet5()), ["could run code", "state_dict"]),
-    ("convention: huge int mean", lambda d, g: _torch_save(d / "hm.pt", {"state_dict": _state(), "input": {"mean": 10**400}}),
-     ["invalid mean", "..."]),
-    ("convention: NaN std", lambda d, g: _torch_save(d / "ns.pt", {"state_dict": _state(), "input": {"std": float("nan")}}),
-     ["invalid std"]),
-    ("convention: zero std", lambda d, g: _torch_save(d / "zs.pt", {"state_dict": _state(), "input": {"std": 0.0}}),
-     ["positive std"]),
-    ("convention: unknown ink", lambda d, g: _torch_save(d / "ink.pt", {"state_dict": _state(), "input": {"ink": "x" * 10_000}}),
-     ["ink", "expected 'light' or 'dark'"]),
-    ("safetensors: int32", lambda d, g: _safetensors(d / "i.safetensors", {k: v.to(torch.int32) for k, v in _state().items()}),
-     ["int32"]),
-    ("safetensors: another architecture", lambda d, g: _safetensors(d / "mlp.safetensors", _other_architecture()),
-     ["not a LeNet-5 weights file"]),
-    ("safetensors: metadata too deep", lambda d, g: _safetensors(
-        d / "deep.safetensors", _state(), {"input": "[" * 100_000 + "]" * 100_000}),
-     ["unreadable input convention"]),
+    (
+        "convention: huge int mean",
+        lambda d, g: _torch_save(d / "hm.pt", {"state_dict": _state(), "input": {"mean": 10**400}}),
+        ["invalid mean", "..."],
+    ),
+    (
+        "convention: NaN std",
+        lambda d, g: _torch_save(d / "ns.pt", {"state_dict": _state(), "input": {"std": float("nan")}}),
+        ["invalid std"],
+    ),
+    (
+        "convention: zero std",
+        lambda d, g: _torch_save(d / "zs.pt", {"state_dict": _state(), "input": {"std": 0.0}}),
+        ["positive std"],
+    ),
+    (
+        "convention: unknown ink",
+        lambda d, g: _torch_save(d / "ink.pt", {"state_dict": _state(), "input": {"ink": "x" * 10_000}}),
+        ["ink", "expected 'light' or 'dark'"],
+    ),
+    (
+        "safetensors: int32",
+        lambda d, g: _safetensors(d / "i.safetensors", {k: v.to(torch.int32) for k, v in _state().items()}),
+        ["int32"],
+    ),
+    (
+        "safetensors: another architecture",
+        lambda d, g: _safetensors(d / "mlp.safetensors", _other_architecture()),
+        ["not a LeNet-5 weights file"],
+    ),
+    (
+        "safetensors: metadata too deep",
+        lambda d, g: _safetensors(d / "deep.safetensors", _state(), {"input": "[" * 100_000 + "]" * 100_000}),
+        ["unreadable input convention"],
+    ),
     ("directory", lambda d, g: _mkdir(d / "folder.pt"), ["folder.pt", "is a folder"]),
     ("nonexistent path", lambda d, g: d / "nowhere" / "missing.pt", ["missing.pt", "does not exist"]),
     ("a name too long for the file system", lambda d, g: d / ("w" * 5000 + ".pt"), ["cannot be read"]),
@@ -227,7 +323,9 @@ def test_bad_file_gives_one_clear_sentence_and_changes_nothing(tmp_path, good_fi
     _refused_everywhere(path, good_engine, *words)
 
 
-def test_the_zip_bomb_is_small_on_disk_and_refused_before_torch_unpacks_it(tmp_path, good_file, good_engine, monkeypatch):
+def test_the_zip_bomb_is_small_on_disk_and_refused_before_torch_unpacks_it(
+    tmp_path, good_file, good_engine, monkeypatch
+):
     path = _zip_bomb(tmp_path / "bomb.pt", good_file)
     assert path.stat().st_size < MAX_FILE_BYTES  # so the size check alone does not catch it
     with zipfile.ZipFile(path) as z:
@@ -567,7 +665,9 @@ def test_fuzz_truncation_and_splices_give_weights_or_a_weights_error(fuzz_dir, v
 
 _names = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)
 _shapes = st.lists(st.integers(0, 7), min_size=0, max_size=4).map(tuple)
-_dtypes = st.sampled_from([torch.float32, torch.float16, torch.float64, torch.bfloat16, torch.int32, torch.uint8, torch.bool])
+_dtypes = st.sampled_from(
+    [torch.float32, torch.float16, torch.float64, torch.bfloat16, torch.int32, torch.uint8, torch.bool]
+)
 
 
 @_FUZZ

@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from lenet_draw import proxy
+from lenet_draw.bench import proxy
 
 
 def _dense(points, step=2.0):
@@ -29,8 +29,10 @@ def _arc(cx, cy, rx, ry, a0, a1, n=40):
 
 NOT_DIGITS = {
     "A in one stroke": [[(0, 100), (28, 30), (45, 0), (62, 30), (90, 100)], [(20, 62), (72, 58)]],
-    "rounded m": [[(0, 100), (0, 30)] + _arc(20, 35, 20, 25, 180, 360) + [(40, 100)],
-                  [(40, 35)] + _arc(60, 35, 20, 25, 180, 360) + [(80, 100)]],
+    "rounded m": [
+        [(0, 100), (0, 30)] + _arc(20, 35, 20, 25, 180, 360) + [(40, 100)],
+        [(40, 35)] + _arc(60, 35, 20, 25, 180, 360) + [(80, 100)],
+    ],
     "rounded w": [_arc(20, 40, 20, 60, 180, 0)[::-1] + _arc(60, 40, 20, 60, 180, 0)[::-1]],
     "curly X": [[(0, 0), (30, 40), (45, 55), (90, 100)], [(85, 0), (55, 35), (35, 65), (5, 100)]],
     "K in two strokes": [[(0, 0), (0, 100)], [(60, 0), (5, 55), (65, 100)]],
@@ -46,8 +48,10 @@ NOT_DIGITS = {
 
 @pytest.fixture(scope="module")
 def readings(engine):
-    return {name: engine.predict_strokes([_dense(s) for s in strokes], activations=False)
-            for name, strokes in NOT_DIGITS.items()}
+    return {
+        name: engine.predict_strokes([_dense(s) for s in strokes], activations=False)
+        for name, strokes in NOT_DIGITS.items()
+    }
 
 
 def test_letters_and_symbols_are_shown_unsure(readings):

@@ -23,15 +23,18 @@ import pytest
 
 pytestmark = pytest.mark.packaging
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 #: Size budget of the Linux bundle (the README quotes the measured sizes).
 MAX_FOLDER_MB = 600
 MAX_ARCHIVE_MB = 250
 
 
 def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
-    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
-            for p in folder.rglob("*") if p.is_file() and not p.is_symlink()}
+    return {
+        str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in folder.rglob("*")
+        if p.is_file() and not p.is_symlink()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +43,18 @@ def packaged(tmp_path_factory):
         pytest.skip("PyInstaller is not installed (pip install -e '.[package]'), so the app cannot be packaged")
     tmp = tmp_path_factory.mktemp("packaged")
     build = subprocess.run(
-        [sys.executable, str(ROOT / "packaging" / "build.py"), "--dist", str(tmp / "dist"), "--work", str(tmp / "build")],
-        cwd=ROOT, capture_output=True, text=True, timeout=1800,
+        [
+            sys.executable,
+            str(ROOT / "packaging" / "build.py"),
+            "--dist",
+            str(tmp / "dist"),
+            "--work",
+            str(tmp / "build"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1800,
     )
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-5000:]
     archives = [p for p in (tmp / "dist").iterdir() if p.name.endswith((".tar.gz", ".zip"))]
@@ -62,22 +75,35 @@ def packaged(tmp_path_factory):
     assert exe.is_file(), sorted(p.name for p in unpacked.rglob("*"))[:50]
     home = tmp / "home"
     home.mkdir()
-    return SimpleNamespace(exe=exe, folder=exe.parent, archive=archive, built=tmp / "dist" / "lenet-draw",
-                           home=home, tmp=tmp, build_output=build.stdout)
+    return SimpleNamespace(
+        exe=exe,
+        folder=exe.parent,
+        archive=archive,
+        built=tmp / "dist" / "lenet-draw",
+        home=home,
+        tmp=tmp,
+        build_output=build.stdout,
+    )
 
 
 def run_app(packaged, *args, offscreen=True, timeout=300):
     """Run the unpacked app as a user with an empty home; the bundle must stay untouched."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV", "XDG_"))}
-    env.update(HOME=str(packaged.home), USERPROFILE=str(packaged.home), LOCALAPPDATA=str(packaged.home / "AppData"),
-               XDG_STATE_HOME=str(packaged.home / "state"), XDG_CONFIG_HOME=str(packaged.home / "config"))
+    env.update(
+        HOME=str(packaged.home),
+        USERPROFILE=str(packaged.home),
+        LOCALAPPDATA=str(packaged.home / "AppData"),
+        XDG_STATE_HOME=str(packaged.home / "state"),
+        XDG_CONFIG_HOME=str(packaged.home / "config"),
+    )
     if offscreen:
         env["QT_QPA_PLATFORM"] = "offscreen"
     else:
         env.pop("QT_QPA_PLATFORM", None)
     before = _snapshot(packaged.folder)
-    proc = subprocess.run([str(packaged.exe), *map(str, args)], env=env, capture_output=True, text=True,
-                          timeout=timeout, cwd=packaged.tmp)
+    proc = subprocess.run(
+        [str(packaged.exe), *map(str, args)], env=env, capture_output=True, text=True, timeout=timeout, cwd=packaged.tmp
+    )
     assert _snapshot(packaged.folder) == before, "the app wrote inside its own folder"
     return proc
 
@@ -171,12 +197,19 @@ def test_the_packaged_command_line(packaged):
 
 
 def test_training_is_left_to_the_python_install(packaged, mnist_dir):
-    proc = run_app(packaged, "train", "--data", mnist_dir, "--epochs", "1", "--limit", "256",
-                   "--out", packaged.tmp / "t.pt")
+    proc = run_app(
+        packaged, "train", "--data", mnist_dir, "--epochs", "1", "--limit", "256", "--out", packaged.tmp / "t.pt"
+    )
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "which the packaged app leaves out. Run this command from a Python install" in proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
     assert not (packaged.tmp / "t.pt").exists()
+    # evaluation and measurement are not bundled either: the commands say so
+    for args in (("eval", "--data", mnist_dir), ("bench", "--quick")):
+        proc = run_app(packaged, *args)
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert "which the packaged app leaves out" in proc.stderr and "lenet_draw." in proc.stderr
+        assert "Traceback" not in proc.stdout + proc.stderr
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the desktop entry is for Linux desktops")
@@ -195,7 +228,9 @@ def test_the_linux_desktop_entry_installs_for_the_user(packaged, tmp_path):
         assert im.size == (256, 256)
     validate = shutil.which("desktop-file-validate")
     if validate:
-        check = subprocess.run([validate, str(data / "applications" / "lenet-draw.desktop")], capture_output=True, text=True)
+        check = subprocess.run(
+            [validate, str(data / "applications" / "lenet-draw.desktop")], capture_output=True, text=True
+        )
         assert check.returncode == 0, check.stdout + check.stderr
 
 

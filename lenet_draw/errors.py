@@ -1,0 +1,17 @@
+"""The errors a person can cause by what they open or ask for: each one's ``str()`` is one
+plain sentence for a dialog or the command line. No torch, no Qt: the GUI catches them
+without importing the modules that raise them."""
+
+from __future__ import annotations
+
+
+class WeightsError(ValueError):
+    """A weights file cannot be used; ``str(err)`` says why in plain words."""
+
+
+class DeviceError(ValueError):
+    """A compute device was asked for that this machine cannot provide."""
+
+
+class ImageError(ValueError):
+    """An image file cannot be used; ``str(err)`` says why in plain words."""

@@ -1,0 +1,58 @@
+"""Test support: drawing on the canvas programmatically, with real mouse events.
+
+The GUI tests, the self-test and the benchmark use this to draw as a person does: a press, a
+series of moves with the button held, a release, delivered through Qt's event system to the
+real canvas widget. The shapes they draw come from ``lenet_draw.sample_digits``.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication, QWidget
+
+from lenet_draw.sample_digits import DIGIT_STROKES, Point, resample, wavy_stroke
+
+__all__ = ["DIGIT_STROKES", "draw_stroke", "draw_strokes", "resample", "send_mouse", "wavy_stroke"]
+
+
+def send_mouse(
+    widget: QWidget, kind: QEvent.Type, pos: QPointF, button: Qt.MouseButton, buttons: Qt.MouseButton
+) -> None:
+    ev = QMouseEvent(kind, pos, widget.mapToGlobal(pos), button, buttons, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, ev)
+
+
+def draw_stroke(
+    canvas,
+    points: Sequence[Point],
+    button: Qt.MouseButton = Qt.MouseButton.LeftButton,
+    process_every: int | None = 8,
+    on_move=None,
+) -> None:
+    """Press at the first point, move through the rest, release at the last.
+
+    ``points`` are in pad units ((0, 0) top left, (1, 1) bottom right of the drawing pad).
+    ``process_every``: let the event loop run after every N moves, as it does while a person
+    draws (None: send the whole stroke as one burst). ``on_move(i)`` is called after move i.
+    """
+    pts = [canvas.to_widget(float(x), float(y)) for x, y in points]
+    if not pts:
+        return
+    send_mouse(canvas, QEvent.Type.MouseButtonPress, pts[0], button, button)
+    for i, p in enumerate(pts[1:]):
+        send_mouse(canvas, QEvent.Type.MouseMove, p, Qt.MouseButton.NoButton, button)
+        if on_move is not None:
+            on_move(i)
+        if process_every and (i + 1) % process_every == 0:
+            QApplication.processEvents()
+    send_mouse(canvas, QEvent.Type.MouseButtonRelease, pts[-1], button, Qt.MouseButton.NoButton)
+    if process_every:
+        QApplication.processEvents()
+
+
+def draw_strokes(canvas, strokes: Iterable[Sequence[Point]], **kw) -> None:
+    for s in strokes:
+        draw_stroke(canvas, s, **kw)
