@@ -141,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="measure launch, live update, inference, training and memory")
     b.add_argument("--json", metavar="FILE")
     b.add_argument("--quick", action="store_true", help="fewer repetitions")
+    b.add_argument("--device", default="auto", help="auto|cpu|cuda|mps: where the engine runs")
     b.set_defaults(func=cmd_bench)
     return p
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import platform
+import statistics
 import sys
 import time
 from typing import Callable, Sequence
@@ -62,11 +63,6 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1e3:.1f} ms"
 
 
-def _median(values: list[float]) -> float:
-    v = sorted(values)
-    return v[len(v) // 2] if v else float("nan")
-
-
 def _accuracy(w) -> str:
     acc = w.test_accuracy
     return f", test accuracy {acc:.2f}%" if acc is not None else ""
@@ -96,7 +92,7 @@ def _check_digits(rep: _Report, engine) -> None:
         )
     if pre:
         rep.line(
-            f"  timings: preprocess median {pre and _median(pre):.2f} ms, inference median {_median(inf):.2f} ms"
+            f"  timings: preprocess median {statistics.median(pre):.2f} ms, inference median {statistics.median(inf):.2f} ms"
             f" (first inference {inf[0]:.1f} ms)"
         )
 

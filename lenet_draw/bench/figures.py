@@ -21,13 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
+from lenet_draw.bench.stats import summary_s
+
 #: LeNet-5's multiply-adds for one image: C1 117,600 + C3 240,000 + C5 48,000 + F6 10,080 + output 840.
 MACS_PER_IMAGE = 6 * 28 * 28 * 25 + 16 * 10 * 10 * 150 + 120 * 400 + 84 * 120 + 10 * 84
-
-
-def stats(samples_s: list[float]) -> dict:
-    a = np.asarray(samples_s, dtype=np.float64) * 1e3
-    return {"median_ms": float(np.median(a)), "p99_ms": float(np.percentile(a, 99)), "n": int(a.size)}
 
 
 def _rss_mb() -> float:
@@ -130,7 +127,7 @@ def bench_launch(runs: int) -> dict:
             marks = dict(line.split() for line in probe.read_text().splitlines() if line.strip())
             window.append(float(marks["window"]) - start)
             first.append(float(marks["prediction"]) - start)
-    return {"window_ready": stats(window), "first_prediction": stats(first), "runs": runs}
+    return {"window_ready": summary_s(window), "first_prediction": summary_s(first), "runs": runs}
 
 
 def _proxy_strokes(count: int) -> list[list[np.ndarray]]:
@@ -164,9 +161,9 @@ def bench_preprocess_and_inference(engine, count: int) -> dict:
         engine.predict_stages(stages, activations=True)
         inf_acts.append(time.perf_counter() - t0)
     return {
-        "preprocess": stats(pre),
-        "inference_one_image": stats(inf),
-        "inference_one_image_with_activations": stats(inf_acts),
+        "preprocess": summary_s(pre),
+        "inference_one_image": summary_s(inf),
+        "inference_one_image_with_activations": summary_s(inf_acts),
     }
 
 
@@ -190,7 +187,7 @@ def bench_batch(engine, repeats: int) -> dict:
         "images": len(images),
         "images_per_s_median": float(np.median(rates)),
         "images_per_s_p99_slowest": float(np.percentile(rates, 1)),
-        "seconds": stats(times),
+        "seconds": summary_s(times),
         "macs_per_image": MACS_PER_IMAGE,
     }
     if peak:
@@ -253,7 +250,7 @@ def bench_training(steps: int) -> dict:
         opt.step()
         if step >= 5:
             times.append(time.perf_counter() - t0)
-    per_step = stats(times)
+    per_step = summary_s(times)
     steps_per_epoch = -(-60_000 // 128)
     return {
         "step": per_step,
@@ -398,13 +395,17 @@ def main(args) -> int:
     quick = getattr(args, "quick", False)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from lenet_draw.engine import Engine
+    from lenet_draw.errors import DeviceError
 
     cores = os.cpu_count() or 1
     started = time.perf_counter()
     res: dict = {}
-    res["launch"] = bench_launch(runs=3 if quick else 7)
-    engine = Engine(device=getattr(args, "device", None) or "auto")
+    try:  # the device first: a device that is not there is said at once, not after the launch runs
+        engine = Engine(device=getattr(args, "device", "auto"))
+    except DeviceError as exc:
+        raise SystemExit(f"error: {exc}") from None
     res["device"] = engine.device
+    res["launch"] = bench_launch(runs=3 if quick else 7)
     res["machine"] = machine()
     res["core"] = _with_threads(1, bench_preprocess_and_inference, engine, count=100 if quick else 400)
     res["batch"] = bench_batch(engine, repeats=3 if quick else 5)

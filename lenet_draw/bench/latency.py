@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 from PySide6.QtCore import QEvent, QEventLoop, QObject, Qt
 from PySide6.QtWidgets import QApplication
 
+from lenet_draw.bench.stats import summary_ms
 from lenet_draw.gui.testing import send_mouse, wavy_stroke
 
 
@@ -59,18 +59,6 @@ class RepaintWatcher(QObject):
 
     def remove(self) -> None:
         self.window.removeEventFilter(self)
-
-
-def _percentiles(xs: list[float]) -> dict:
-    a = np.asarray(xs, dtype=np.float64)
-    if a.size == 0:
-        return {"median_ms": float("nan"), "p99_ms": float("nan"), "max_ms": float("nan"), "n": 0}
-    return {
-        "median_ms": float(np.median(a)),
-        "p99_ms": float(np.percentile(a, 99)),
-        "max_ms": float(a.max()),
-        "n": int(a.size),
-    }
 
 
 def measure_move_latency(window, moves: int = 300, warmup: int = 20, seed: int = 0) -> dict:
@@ -151,15 +139,15 @@ def measure_move_latency(window, moves: int = 300, warmup: int = 20, seed: int =
     n = max(1, len(samples))
     return {
         "moves": len(samples),
-        "move_to_repaint": _percentiles(samples),
-        "engine_preprocess_plus_inference": _percentiles(engine_ms[warmup:]),
-        "views_take_prediction": _percentiles(views_ms[warmup:]),
-        "repaint_after_views": _percentiles(repaint_ms),
+        "move_to_repaint": summary_ms(samples),
+        "engine_preprocess_plus_inference": summary_ms(engine_ms[warmup:]),
+        "views_take_prediction": summary_ms(views_ms[warmup:]),
+        "repaint_after_views": summary_ms(repaint_ms),
         # The rest of a move: the canvas taking the move (and anything the event loop ran
         # before the prediction started), and the prediction call as a whole (the engine's
         # figure plus what surrounds it).
-        "move_to_prediction_start": _percentiles(before_ms),
-        "prediction_call": _percentiles(between_ms),
+        "move_to_prediction_start": summary_ms(before_ms),
+        "prediction_call": summary_ms(between_ms),
         # How often the watched views had something to repaint (the bars keep still when no
         # label, bar or value changes; C1 changes with nearly every move).
         "repainted_fraction": {"bars": paints[window.panel.bars] / n, "C1": paints[window.maps.views["C1"]] / n},

@@ -47,11 +47,6 @@ def pixel32(colour: QColor) -> int:
     return 0xFF000000 | (colour.red() << 16) | (colour.green() << 8) | colour.blue()
 
 
-def colour_of(value: float, vmax: float = 1.0) -> QColor:
-    r, g, b = LUT[_index(np.array([value], dtype=np.float64), vmax)[0]]
-    return QColor(int(r), int(g), int(b))
-
-
 def _index(values: np.ndarray, vmax: float) -> np.ndarray:
     half = 0.5 * (len(LUT) - 1)
     idx = values * (half / max(vmax, 1e-12))
@@ -124,13 +119,6 @@ class Legend(QWidget):
 
     def sizeHint(self) -> QSize:
         return QSize(200, 44)
-
-    def set_range(self, vmax: float, text: str | None = None) -> None:
-        self.vmax = vmax
-        if text is not None:
-            self.text = text
-            self.setToolTip(text)
-        self.update()
 
     def paintEvent(self, ev: QPaintEvent) -> None:
         p = QPainter(self)

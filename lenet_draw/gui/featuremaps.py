@@ -16,18 +16,10 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QMouseEvent, QPa
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from lenet_draw.gui.colormap import Legend, diverging_image, diverging_rgb32, pixel32, rgb_image, text_colour_for
+from lenet_draw.spec import LAYER_SHAPES
 
-#: Layer -> shape of one image's activation. Mirrors lenet_draw.model.LAYER_SHAPES (a test
-#: checks they agree) so the window can lay itself out before torch has been imported.
-LAYERS: dict[str, tuple[int, ...]] = {
-    "C1": (6, 28, 28),
-    "S2": (6, 14, 14),
-    "C3": (16, 10, 10),
-    "S4": (16, 5, 5),
-    "C5": (120,),
-    "F6": (84,),
-    "output": (10,),
-}
+#: Layer -> shape of one image's activation (torch-free: the window lays itself out before torch loads).
+LAYERS: dict[str, tuple[int, ...]] = LAYER_SHAPES
 
 #: How each layer's maps are arranged (rows, columns); vector layers are one grid of units.
 _GRIDS = {"C1": (3, 2), "S2": (3, 2), "C3": (4, 4), "S4": (4, 4)}

@@ -59,3 +59,11 @@ def test_bad_weights_on_the_command_line_is_one_clear_line(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["predict", "--weights", str(bad), str(bad)])
     assert "not a readable weights file" in str(exc.value)
+
+
+def test_bench_runs_on_the_device_it_is_given(capsys):
+    """--device reaches the engine: a device this machine lacks is refused at once, by name."""
+
+    with pytest.raises(SystemExit) as exc:
+        main(["bench", "--quick", "--device", "tpu"])
+    assert "Unknown device 'tpu'" in str(exc.value.code)
