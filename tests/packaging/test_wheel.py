@@ -1,6 +1,7 @@
 """A plain `pip install .` must carry the bundled weights: build the wheel, install it into a
 fresh virtual environment and load them from there."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -59,7 +60,8 @@ def test_installed_wheel_loads_the_bundled_weights(wheel, tmp_path):
         "e = Engine(device='cpu'); print(lenet_draw.__file__); print(r.bundled_weights_path());"
         "print(e.weights.test_accuracy)"
     )
-    res = _run([str(py), "-c", code], cwd=tmp_path)
+    clean = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}  # the wheel, not a checkout
+    res = _run([str(py), "-c", code], cwd=tmp_path, env=clean)
     module, weights, acc = res.stdout.strip().splitlines()
     assert Path(module).is_relative_to(venv)
     assert Path(weights).is_relative_to(venv) and Path(weights).is_file()
