@@ -46,10 +46,12 @@ ADAPTED = ("f6.weight", "f6.bias", "output.weight", "output.bias")
 class AdaptConfig:
     variants: int = 16  # drawings made from each sample, the sample itself included
     anchor_variants: int = 40  # per digit shape
-    steps: int = 120
-    lr: float = 0.01
-    anchor_weight: float = 1.0
-    pull: float = 0.05  # strength of the pull towards the base weights
+    steps: int = 60
+    lr: float = 0.02
+    anchor_weight: float = 50.0  # weight of the anchors' distillation against the samples' loss
+    pull: float = 1.0  # strength of the pull towards the base weights
+    retries: int = 4  # rounds of more weight on samples still read wrong
+    boost: float = 4.0  # how much more, each round
     seed: int = 0
 
 
@@ -185,7 +187,11 @@ def adapt(
         if len(inp):
             xs.append(inp)
             ys.append(np.full(len(inp), s.label))
-            ws.append(np.full(len(inp), 1.0 / len(inp)))
+            # The drawing as the person made it counts as much as all its variants together:
+            # drawn again the same way, it must read as corrected.
+            wi = np.full(len(inp), 0.5 / max(1, len(inp) - 1))
+            wi[0] = 0.5 if len(inp) > 1 else 1.0
+            ws.append(wi)
     anchors = anchor_inputs(cfg.anchor_variants, cfg.seed)
     with torch.no_grad():
         conv = lambda a: _c5(model, base.convention.apply(torch.from_numpy(a)[:, None]))  # noqa: E731
@@ -202,15 +208,30 @@ def adapt(
     params = [f6.weight, f6.bias, out.weight, out.bias]
     start = [p.detach().clone() for p in params]
     opt = torch.optim.Adam(params, lr=cfg.lr)
-    for _ in range(cfg.steps):
-        opt.zero_grad(set_to_none=True)
-        lu = out(torch.tanh(f6(fu)))
-        loss = (F.cross_entropy(lu, y, reduction="none") * w).sum()
-        la = out(torch.tanh(f6(fa)))
-        loss = loss + cfg.anchor_weight * F.kl_div(F.log_softmax(la, dim=1), target, reduction="batchmean")
-        loss = loss + cfg.pull * sum(((p - p0) ** 2).sum() for p, p0 in zip(params, start))
-        loss.backward()
-        opt.step()
+    originals = torch.from_numpy(np.cumsum([0] + [len(x) for x in xs[:-1]])).long()  # each drawing as made
+
+    def train(steps: int, w: torch.Tensor) -> None:
+        for _ in range(steps):
+            opt.zero_grad(set_to_none=True)
+            lu = out(torch.tanh(f6(fu)))
+            loss = (F.cross_entropy(lu, y, reduction="none") * w).sum()
+            la = out(torch.tanh(f6(fa)))
+            loss = loss + cfg.anchor_weight * F.kl_div(F.log_softmax(la, dim=1), target, reduction="batchmean")
+            loss = loss + cfg.pull * sum(((p - p0) ** 2).sum() for p, p0 in zip(params, start))
+            loss.backward()
+            opt.step()
+
+    train(cfg.steps, w)
+    # A drawing still read wrong (it looks much like the ordinary digits the anchors keep) gets
+    # more weight until it reads as corrected: drawn again the same way, it must.
+    for _ in range(cfg.retries):
+        with torch.no_grad():
+            wrong = out(torch.tanh(f6(fu[originals]))).argmax(1) != y[originals]
+        if not bool(wrong.any()):
+            break
+        w = w.clone()
+        w[originals[wrong]] *= cfg.boost
+        train(cfg.steps // 2, w / w.sum())
     sd = OrderedDict((k, v.clone()) for k, v in base.state_dict.items())
     for k, p in zip(ADAPTED, params):
         sd[k] = p.detach().clone().contiguous()
