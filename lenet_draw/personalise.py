@@ -48,10 +48,10 @@ class AdaptConfig:
     anchor_variants: int = 40  # per digit shape
     steps: int = 60
     lr: float = 0.02
-    anchor_weight: float = 50.0  # weight of the anchors' distillation against the samples' loss
+    anchor_weight: float = 80.0  # weight of the anchors' distillation against the samples' loss
     pull: float = 1.0  # strength of the pull towards the base weights
     retries: int = 4  # rounds of more weight on samples still read wrong
-    boost: float = 4.0  # how much more, each round
+    boost: float = 2.0  # how much more, each round
     seed: int = 0
 
 
@@ -246,6 +246,18 @@ def adapt(
     )
     adapted = Weights(state_dict=sd, convention=base.convention, meta=meta, source=base.source)
     return Adapted(adapted, len(samples), time.perf_counter() - t0)
+
+
+def fingerprint(base: Weights, samples: Sequence[Sample], cfg: AdaptConfig = DEFAULT) -> str:
+    """What an adaptation depends on, hashed: saved adapted weights are reused only while it holds."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(repr(cfg).encode())
+    for k, v in base.state_dict.items():
+        h.update(k.encode())
+        h.update(v.numpy().tobytes())
+    for s in samples:
+        h.update(f"{s.label}:{_key(s.strokes)};".encode())
+    return h.hexdigest()
 
 
 def export(adapted: Weights, path: str | Path) -> Path:

@@ -53,7 +53,9 @@ class Sample:
 
 def make_sample(label: int, strokes: Iterable[Sequence], **extra: Any) -> Sample:
     """A sample from strokes as the canvas holds them; raises SampleError when unusable."""
-    return _check({"label": label, "strokes": [np.asarray(s, dtype=np.float64).tolist() for s in strokes], **extra}, "")
+    # Rounded as the file stores them, so a sample in memory equals the one read back.
+    raw = [np.round(np.asarray(s, dtype=np.float64), 5).tolist() for s in strokes]
+    return _check({"label": label, "strokes": raw, **extra}, "")
 
 
 def _check(doc: Any, where: str) -> Sample:
@@ -116,7 +118,9 @@ def write_sample(folder: str | os.PathLike, sample: Sample) -> Sample:
     """Write a sample as a new file in ``folder`` (atomically); return it with its file name."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    name = sample.name or f"{time.strftime('%Y%m%d-%H%M%S')}-{sample.label}-{uuid.uuid4().hex[:8]}{SUFFIX}"
+    now = time.time()
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now)) + f"{now % 1:.3f}"[1:]
+    name = sample.name or f"{stamp}-{sample.label}-{uuid.uuid4().hex[:8]}{SUFFIX}"
     tmp = folder / (name + ".tmp")
     tmp.write_text(json.dumps(sample.to_json(), separators=(",", ":")), encoding="utf-8")
     os.replace(tmp, folder / name)

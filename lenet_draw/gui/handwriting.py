@@ -37,6 +37,8 @@ from lenet_draw.gui.canvas import PEN_WIDTH, paint_strokes
 
 #: Names a folder to keep samples in instead of the user's data folder (tests, portable use).
 DATA_ENV = "LENET_DRAW_DATA"
+#: The adapted weights, kept beside the samples so a restart needs no adaptation.
+STATE_FILE = "personalised.pt"
 THUMB = 44
 
 
@@ -114,7 +116,28 @@ class Handwriting(QObject):
             if not first:
                 name = Path(self.base.source).name or "the new weights"
                 self.window.announce(f"Your {self.count()} handwriting samples are kept and re-applied to {name}.")
+            elif self._restore():
+                return
             self.schedule()
+
+    def _restore(self) -> bool:
+        """Install the adapted weights saved last time, if they were made from these samples and base."""
+        from lenet_draw.errors import WeightsError
+        from lenet_draw.personalise import Adapted, fingerprint
+        from lenet_draw.weights import load_weights
+
+        path = self.folder / STATE_FILE
+        if not path.is_file():
+            return False
+        try:
+            saved = load_weights(path)
+        except WeightsError:
+            return False  # adapted again, and saved over
+        if saved.meta.get("fingerprint") != fingerprint(self.base, self.samples):
+            return False
+        saved.source = self.base.source
+        self._install(Adapted(saved, self.count(), 0.0))
+        return True
 
     # -- corrections ----------------------------------------------------------------------
     def correct(self, label: int) -> bool:
@@ -138,7 +161,7 @@ class Handwriting(QObject):
         except (SampleError, OSError) as exc:
             w.show_error("Cannot keep this sample", f"{exc}")
             return False
-        self.samples.append(sample)
+        self.samples = sorted([*self.samples, sample], key=lambda s: s.name)  # as the folder lists them
         self._undoable = sample
         w.undo_action.setEnabled(True)
         self.samplesChanged.emit()
@@ -184,6 +207,7 @@ class Handwriting(QObject):
 
         for s in samples:
             self.samples.append(write_sample(self.folder, Sample(s.label, s.strokes, s.extra, "")))
+        self.samples.sort(key=lambda s: s.name)
         self._pending_note = f"Imported {len(samples)} samples ({self._count_text()})"
         self.samplesChanged.emit()
         self.schedule()
@@ -210,9 +234,37 @@ class Handwriting(QObject):
             if self._cache is None:
                 self._cache = VariantCache()
             result: object = adapt(base, samples, cache=self._cache)
+            self._save(base, samples, result)
         except Exception as exc:  # reported on the GUI thread
             result = exc
         self._finished.emit(gen, result)
+
+    def _save(self, base, samples, result) -> None:
+        """Keep the adapted weights beside the samples (none: remove them); a failure only costs
+        an adaptation at the next start."""
+        from lenet_draw.personalise import fingerprint
+        from lenet_draw.weights import save_weights
+
+        path = self.folder / STATE_FILE
+        try:
+            if not samples:
+                path.unlink(missing_ok=True)
+                return
+            w = result.weights
+            meta = dict(w.meta, fingerprint=fingerprint(base, samples))
+            tmp = path.with_name(path.name + ".tmp")
+            save_weights(tmp, w.state_dict, w.convention, meta)
+            os.replace(tmp, path)
+        except OSError:
+            pass
+
+    def _install(self, result) -> None:
+        w = self.window
+        self.current = result if result.samples else None
+        self._installed = result.weights
+        w.engine.use(result.weights)
+        w.predictor.request()  # the drawing still on the pad, read again
+        self.adapted.emit(result)
 
     def _on_finished(self, gen: int, result) -> None:
         self._running = False
@@ -227,14 +279,10 @@ class Handwriting(QObject):
             return
         if w.engine is None or self.base is None:
             return
-        self.current = result if result.samples else None
-        self._installed = result.weights
-        w.engine.use(result.weights)
         if self._pending_note:
             w.statusBar().showMessage(self._pending_note, 6000)
             self._pending_note = ""
-        w.predictor.request()  # the drawing still on the pad, read again
-        self.adapted.emit(result)
+        self._install(result)
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

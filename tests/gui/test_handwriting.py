@@ -105,8 +105,11 @@ def test_samples_survive_a_restart_and_a_damaged_file_is_named(qtbot, make_windo
         qtbot.keyClick(w.canvas, Qt.Key.Key_1)
     w.close()
     (data_dir / "zz-damaged.json").write_text('{"label": 3, "strokes": [[[0.1, 0.2], [0.3')
+    assert (data_dir / "personalised.pt").is_file()
     again = make_window()
     assert again.handwriting.count() == 1
+    # The adapted weights saved last time went straight in: nothing was adapted again.
+    assert again.handwriting.current is not None and again.handwriting.current.seconds == 0.0
     assert "zz-damaged.json" in again.statusBar().currentMessage()
     assert draw(qtbot, again).startswith("1")
     assert again.handwriting_panel.list.count() == 1
