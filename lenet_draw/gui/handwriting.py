@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QSize, QStandardPaths, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QIcon, QKeySequence, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -115,10 +115,18 @@ class Handwriting(QObject):
         if self.samples:
             if not first:
                 name = Path(self.base.source).name or "the new weights"
-                self.window.announce(f"Your {self.count()} handwriting samples are kept and re-applied to {name}.")
+                text = f"Your handwriting ({self._count_text()}) is kept and re-applied to {name}."
+                self._pending_note = f"Re-applied your {self._count_text()} to {name}"
+                # After the window's own "Loaded ..." (said once this returns), not instead of it.
+                QTimer.singleShot(0, lambda: self._say_also(text))
             elif self._restore():
                 return
             self.schedule()
+
+    def _say_also(self, text: str) -> None:
+        sb = self.window.statusBar()
+        current = sb.currentMessage()
+        sb.showMessage(f"{current}  ·  {text}" if current else text, 8000)
 
     def _restore(self) -> bool:
         """Install the adapted weights saved last time, if they were made from these samples and base."""

@@ -141,8 +141,12 @@ def test_exported_weights_load_in_the_window_and_the_command_line(qtbot, make_wi
     assert main(["predict", str(png), "--weights", str(out)]) == 0
     assert capsys.readouterr().out.split(": ", 1)[1].startswith("1 ")
     # Opened as weights: they become the base, and the sample is re-applied to them.
+    said = []
+    w.statusBar().messageChanged.connect(said.append)
     assert w.open_weights(out)
     wait_adapted(qtbot, w)
+    assert "Loaded mine.safetensors  ·  Your handwriting (1 sample) is kept and re-applied to mine.safetensors." in said
+    assert w.statusBar().currentMessage() == "Re-applied your 1 sample to mine.safetensors"
     assert w.panel.headline().startswith("1")
     assert w.handwriting.base.source == str(out)
 
