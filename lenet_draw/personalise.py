@@ -207,19 +207,35 @@ def adapt(
     out.load_state_dict(model.output.state_dict())
     params = [f6.weight, f6.bias, out.weight, out.bias]
     start = [p.detach().clone() for p in params]
-    opt = torch.optim.Adam(params, lr=cfg.lr)
+    # Adam written out: torch.optim imports torch's compiler stack (seconds on first use, and
+    # left out of the packaged app).
+    moments = [(torch.zeros_like(p), torch.zeros_like(p)) for p in params]
+    clock = [0]
+
+    def step() -> None:
+        clock[0] += 1
+        t = clock[0]
+        with torch.no_grad():
+            for p, (m, v) in zip(params, moments):
+                g = p.grad
+                assert g is not None
+                m.mul_(0.9).add_(g, alpha=0.1)
+                v.mul_(0.999).addcmul_(g, g, value=0.001)
+                denom = (v / (1 - 0.999**t)).sqrt_().add_(1e-8)
+                p.addcdiv_(m, denom, value=-cfg.lr / (1 - 0.9**t))
+                p.grad = None
+
     originals = torch.from_numpy(np.cumsum([0] + [len(x) for x in xs[:-1]])).long()  # each drawing as made
 
     def train(steps: int, w: torch.Tensor) -> None:
         for _ in range(steps):
-            opt.zero_grad(set_to_none=True)
             lu = out(torch.tanh(f6(fu)))
             loss = (F.cross_entropy(lu, y, reduction="none") * w).sum()
             la = out(torch.tanh(f6(fa)))
             loss = loss + cfg.anchor_weight * F.kl_div(F.log_softmax(la, dim=1), target, reduction="batchmean")
             loss = loss + cfg.pull * sum(((p - p0) ** 2).sum() for p, p0 in zip(params, start))
             loss.backward()
-            opt.step()
+            step()
 
     train(cfg.steps, w)
     # A drawing still read wrong (it looks much like the ordinary digits the anchors keep) gets

@@ -17,7 +17,7 @@ import numpy as np
 
 from lenet_draw.bench.stats import summary_s
 from lenet_draw.engine import Engine
-from lenet_draw.personalise import DEFAULT, AdaptConfig, VariantCache, adapt
+from lenet_draw.personalise import DEFAULT, AdaptConfig, VariantCache, adapt, anchor_inputs
 from lenet_draw.samples import Sample, make_sample
 from lenet_draw.weights import Weights
 
@@ -170,6 +170,7 @@ def main(
     t0 = time.perf_counter()
     results = []
     writers = writers_from(sources, seed)
+    anchor_inputs(cfg.anchor_variants, cfg.seed)  # made once, as the window does at start
     for w in writers:
         r = run_writer(base, w, cfg)
         results.append(r)

@@ -109,6 +109,10 @@ class Handwriting(QObject):
         if engine is None or engine.weights is self._installed:
             return
         first = self.base is None
+        if first:  # the anchor drawings, made once, before the first correction needs them
+            from lenet_draw.personalise import anchor_inputs
+
+            self._pool.submit(anchor_inputs)
         self.base = engine.weights
         self.current = None
         self._installed = None
@@ -245,7 +249,10 @@ class Handwriting(QObject):
             self._save(base, samples, result)
         except Exception as exc:  # reported on the GUI thread
             result = exc
-        self._finished.emit(gen, result)
+        try:
+            self._finished.emit(gen, result)
+        except RuntimeError:  # the window closed meanwhile: nobody is left to tell
+            pass
 
     def _save(self, base, samples, result) -> None:
         """Keep the adapted weights beside the samples (none: remove them); a failure only costs

@@ -93,3 +93,20 @@ def test_variants_of_a_sample_keep_its_shape():
         assert len(v) == len(strokes) and all(a.shape == b.shape for a, b in zip(v, strokes))
         moved = np.abs(np.concatenate(v) - np.concatenate(strokes)).max()
         assert 0.0 < moved < 0.25
+
+
+def test_a_simulated_writer_corrects_only_misreadings_and_errs_less_after(engine):
+    from lenet_draw.bench.personal import run_writer
+
+    writer = hand_writers(count=1, per_writer=24)[0]  # European ones, which the base reads as 7
+    first = writer.digits[:12]
+    misread_first = sum(engine.predict_strokes(s, activations=False).digit != d for s, d in first)
+    r = run_writer(engine.weights, writer)
+    # A correction only when the app (as adapted so far) was wrong: never more than the base's misreadings.
+    assert 1 <= r.corrections <= misread_first and len(r.adapt_seconds) == r.corrections
+    assert r.final_errors < r.base_errors and set(r.errors_after) == {1, 3, 5}
+
+
+def test_bench_writers_names_an_unknown_source():
+    with pytest.raises(SystemExit, match="unknown writer source nope; known: traced, hand"):
+        main(["bench", "--writers", "nope"])
