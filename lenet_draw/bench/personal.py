@@ -36,6 +36,7 @@ class WriterResult:
     final_errors: int = 0
     corrections: int = 0
     adapt_seconds: list[float] = field(default_factory=list)
+    samples: list[Sample] = field(default_factory=list)  # the corrections, in order
 
 
 def _errors(engine: Engine, digits) -> int:
@@ -64,6 +65,7 @@ def run_writer(base: Weights, writer: Writer, cfg: AdaptConfig = DEFAULT) -> Wri
         if len(samples) in CHECKPOINTS:
             res.errors_after[len(samples)] = _errors(engine, later)
     res.corrections = len(samples)
+    res.samples = samples
     res.final_errors = _errors(engine, later)
     for k in CHECKPOINTS:  # fewer corrections were needed: the state after the last one holds
         res.errors_after.setdefault(k, res.final_errors)
@@ -188,6 +190,18 @@ def main(
         f"after {after}); adaptation {s['adaptation']['median_ms']:.0f} ms median, "
         f"{s['adaptation']['p99_ms']:.0f} ms p99 ({time.perf_counter() - t0:.0f} s in all)"
     )
+    from lenet_draw.training.data import default_data_dir, load_split
+
+    corrections = [x for r in results for x in r.samples]
+    folder = default_data_dir()
+    if len(corrections) >= 50 and folder is not None:
+        f = forgetting(base, corrections[:50], load_split(folder, "test"), proxy_count=1000, cfg=cfg)
+        s["forgetting_50_samples"] = f
+        print(
+            f"after adapting to 50 of these corrections: MNIST test {f['base']['mnist']:.2f}% -> "
+            f"{f['adapted']['mnist']:.2f}%, traced proxy (1,000 digits) {f['base']['proxy']:.1f}% -> "
+            f"{f['adapted']['proxy']:.1f}%"
+        )
     picked = [make_sample(label, strokes) for w in writers for strokes, label in w.digits[:2]]
     lat = latency_during_adaptation(picked[:20])
     s["live_update_ms"] = lat

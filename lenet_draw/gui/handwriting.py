@@ -49,6 +49,14 @@ def data_folder() -> Path:
     return root / "handwriting"
 
 
+def _lower_priority() -> None:
+    """Let the drawing's live update have the CPU first: the adaptation thread runs niced."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 5)
+    except (AttributeError, OSError):  # not on this system: the adaptation still runs
+        pass
+
+
 def thumbnail(sample, side: int = THUMB) -> QPixmap:
     """The sample's strokes drawn on white, fitted to a square."""
     import numpy as np
@@ -240,6 +248,7 @@ class Handwriting(QObject):
         self._pool.submit(self._work, gen, base, samples)
 
     def _work(self, gen: int, base, samples) -> None:
+        _lower_priority()
         try:
             from lenet_draw.personalise import VariantCache, adapt
 
