@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-SUBCOMMANDS = ("train", "eval", "predict", "bench")
+SUBCOMMANDS = ("train", "eval", "predict", "bench", "adapt")
 
 
 def _data_dir(arg: str | None) -> Path:
@@ -89,9 +89,38 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.writers:
+        from lenet_draw.bench.personal import main as writers_main
+
+        writers_main([w.strip() for w in args.writers.split(",") if w.strip()], json_path=args.json)
+        return 0
     from lenet_draw.bench.figures import main as bench_main
 
     return bench_main(args)
+
+
+def cmd_adapt(args: argparse.Namespace) -> int:
+    """The window's adaptation, on a folder of sample files."""
+    from lenet_draw.personalise import adapt, export
+    from lenet_draw.samples import read_folder
+    from lenet_draw.weights import WeightsError
+
+    folder = Path(args.samples)
+    if not folder.is_dir():
+        raise SystemExit(f"error: {folder} is not a folder of sample files.")
+    samples, problems = read_folder(folder)
+    for p in problems:
+        print(f"skipped {p}")
+    if not samples:
+        raise SystemExit(f"error: {folder} holds no usable sample files (*.json).")
+    engine = _engine(args.weights, "cpu")
+    result = adapt(engine.weights, samples)
+    try:
+        out = export(result.weights, args.out)
+    except (WeightsError, OSError) as exc:
+        raise SystemExit(f"error: cannot write {args.out}: {exc}") from None
+    print(f"saved {out}: {result.weights.meta['note']} in {result.seconds:.1f} s")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -142,7 +171,19 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--json", metavar="FILE")
     b.add_argument("--quick", action="store_true", help="fewer repetitions")
     b.add_argument("--device", default="auto", help="auto|cpu|cuda|mps: where the engine runs")
+    b.add_argument(
+        "--writers",
+        metavar="SOURCES",
+        help="instead: the simulated-writer benchmark of personalisation, with writers from these "
+        "sources (comma-separated: traced, hand)",
+    )
     b.set_defaults(func=cmd_bench)
+
+    a = sub.add_parser("adapt", help="adapt weights to a folder of corrected drawings, as the window does")
+    a.add_argument("samples", help="folder of sample files (*.json: label and strokes)")
+    a.add_argument("--weights", help="base weights (default: the bundled weights)")
+    a.add_argument("--out", required=True, help="weights file to write (.pt or .safetensors)")
+    a.set_defaults(func=cmd_adapt)
     return p
 
 

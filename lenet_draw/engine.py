@@ -121,6 +121,10 @@ class Engine:
         self._install(w)
         return w
 
+    def use(self, w: Weights) -> None:
+        """Start using weights already validated (e.g. personalised ones); the device stays."""
+        self._install(w)
+
     def set_device(self, name: str) -> str:
         dev = devices.resolve(name)
         with self._lock:

@@ -201,6 +201,7 @@ def _check_gui(rep: _Report, engine, weights: str | None) -> None:
         with tempfile.TemporaryDirectory(prefix="lenet-draw-self-test-") as tmp:
             # settings in a scratch file: the self-test leaves the user's recent files and layout alone
             settings = QSettings(os.path.join(tmp, "settings.ini"), QSettings.Format.IniFormat)
+            os.environ["LENET_DRAW_DATA"] = tmp  # the person's handwriting samples never sway the check
             dialogs: list[str] = []
             t0 = time.perf_counter()
             window = MainWindow(None, settings=settings)

@@ -273,6 +273,7 @@ def bench_gui(engine, moves: int, strokes: int) -> dict:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     settings = QSettings(os.path.join(tempfile.mkdtemp(), "bench.ini"), QSettings.Format.IniFormat)
+    os.environ["LENET_DRAW_DATA"] = tempfile.mkdtemp()  # no handwriting samples adapting meanwhile
     window = MainWindow(engine, settings=settings)
     window.resize(1280, 800)
     window.show()

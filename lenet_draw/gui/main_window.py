@@ -16,7 +16,7 @@ from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
-from lenet_draw.gui import prefs
+from lenet_draw.gui import handwriting, prefs
 from lenet_draw.gui.bars import PredictionPanel
 from lenet_draw.gui.canvas import PEN_WIDTH, Canvas
 from lenet_draw.gui.featuremaps import FeatureMapsView, KernelsView
@@ -85,6 +85,7 @@ class MainWindow(FileHandling, WindowMenus, QMainWindow):
         self._announced = ""
         for note in settings_notes:
             self.announce(note)
+        self.handwriting = handwriting.attach(self)  # corrections, "My handwriting", personalised weights
         if engine is not None:
             self.set_engine(engine)
 

@@ -4,6 +4,8 @@ import os
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before anything imports Qt
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # as the app runs (see lenet_draw/gui/app.py)
+# Handwriting samples go to a fresh folder, never the user's own (tests of them set their own).
+os.environ["LENET_DRAW_DATA"] = __import__("tempfile").mkdtemp(prefix="lenet-draw-data-")
 
 import pytest  # noqa: E402
 from guihelpers import settle  # noqa: E402

@@ -1,0 +1,188 @@
+"""A person's corrected drawings ("samples"): one JSON file per drawing, read and written here.
+
+A sample file holds one JSON object, ``{"label": 7, "strokes": [[[x, y], ...], ...]}``, with
+x, y in pad units ((0, 0) top left, (1, 1) bottom right) and an optional third value per
+point, the pen's pressure. Other keys are allowed and kept. The window and
+``lenet-draw adapt`` read and write the same files. A file that is not a sample gets one
+sentence and is skipped; the others are still read. No torch, no Qt.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+#: A sample file larger than this is refused unread: a digit is a few thousand points at most.
+MAX_SAMPLE_BYTES = 4 * 1024 * 1024
+#: Points in one sample, all strokes together.
+MAX_POINTS = 100_000
+SUFFIX = ".json"
+
+
+class SampleError(ValueError):
+    """A sample file that cannot be used; the message is one sentence naming the file."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One corrected drawing: what the person said it is, and the strokes they drew."""
+
+    label: int
+    strokes: tuple[np.ndarray, ...]  # each (N, 2) or (N, 3): x, y[, pressure] in pad units
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    name: str = field(default="", compare=False)  # the file's name, once saved or read
+
+    def to_json(self) -> dict[str, Any]:
+        doc = dict(self.extra)
+        doc["label"] = int(self.label)
+        doc["strokes"] = [[[round(float(v), 5) for v in p] for p in s] for s in self.strokes]
+        return doc
+
+    def xy(self) -> list[np.ndarray]:
+        """The strokes as (N, 2) arrays (pressure left out)."""
+        return [np.asarray(s, dtype=np.float64)[:, :2] for s in self.strokes]
+
+
+def make_sample(label: int, strokes: Iterable[Sequence], **extra: Any) -> Sample:
+    """A sample from strokes as the canvas holds them; raises SampleError when unusable."""
+    # Rounded as the file stores them, so a sample in memory equals the one read back.
+    raw = [np.round(np.asarray(s, dtype=np.float64), 5).tolist() for s in strokes]
+    return _check({"label": label, "strokes": raw, **extra}, "")
+
+
+def _check(doc: Any, where: str) -> Sample:
+    prefix = f"{where}: " if where else ""
+    if not isinstance(doc, dict):
+        raise SampleError(f"{prefix}holds a JSON {type(doc).__name__}, not an object with a label and strokes.")
+    label = doc.get("label")
+    if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label <= 9:
+        raise SampleError(f"{prefix}its label must be a digit 0 to 9, not {str(label)[:20]!s}.")
+    raw = doc.get("strokes")
+    if not isinstance(raw, list) or not raw:
+        raise SampleError(f"{prefix}it has no strokes (a list of strokes, each a list of [x, y] points).")
+    strokes: list[np.ndarray] = []
+    total = 0
+    for i, s in enumerate(raw):
+        if not isinstance(s, list) or not s:
+            raise SampleError(f"{prefix}stroke {i + 1} is not a list of points.")
+        total += len(s)
+        if total > MAX_POINTS:
+            raise SampleError(f"{prefix}it has more than {MAX_POINTS:,} points; a drawing of a digit has far fewer.")
+        width = len(s[0]) if isinstance(s[0], list) else 0
+        if width not in (2, 3) or any(not isinstance(p, list) or len(p) != width for p in s):
+            raise SampleError(f"{prefix}stroke {i + 1} needs points of [x, y] or [x, y, pressure], all alike.")
+        if any(isinstance(v, bool) or not isinstance(v, (int, float)) for p in s for v in p):
+            raise SampleError(f"{prefix}stroke {i + 1} holds a point that is not numbers.")
+        a = np.asarray(s, dtype=np.float64)
+        if not np.isfinite(a).all():
+            raise SampleError(f"{prefix}stroke {i + 1} holds a point that is not a finite number.")
+        if np.abs(a[:, :2]).max() > 10.0:
+            raise SampleError(f"{prefix}stroke {i + 1} lies far outside the pad (x and y run from 0 to 1).")
+        strokes.append(a)
+    extra = {k: v for k, v in doc.items() if k not in ("label", "strokes")}
+    return Sample(label=int(label), strokes=tuple(strokes), extra=extra)
+
+
+def read_sample(path: str | os.PathLike) -> Sample:
+    """Read one sample file; raise SampleError with one sentence when it cannot be used."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_SAMPLE_BYTES:
+            raise SampleError(f"{path.name}: {size / 2**20:.0f} MB is too large for a sample file.")
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise SampleError(f"{path.name}: not a text file, so not a sample.") from None
+    except OSError as exc:
+        raise SampleError(f"{path.name}: cannot be read ({exc.strerror or exc}).") from None
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        line = getattr(exc, "lineno", None)
+        raise SampleError(
+            f"{path.name}: not valid JSON{f' (line {line})' if line else ''}; it may be damaged."
+        ) from None
+    s = _check(doc, path.name)
+    return Sample(s.label, s.strokes, s.extra, path.name)
+
+
+def write_sample(folder: str | os.PathLike, sample: Sample) -> Sample:
+    """Write a sample as a new file in ``folder`` (atomically); return it with its file name."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now)) + f"{now % 1:.3f}"[1:]
+    name = sample.name or f"{stamp}-{sample.label}-{uuid.uuid4().hex[:8]}{SUFFIX}"
+    tmp = folder / (name + ".tmp")
+    tmp.write_text(json.dumps(sample.to_json(), separators=(",", ":")), encoding="utf-8")
+    os.replace(tmp, folder / name)
+    return Sample(sample.label, sample.strokes, sample.extra, name)
+
+
+def read_folder(folder: str | os.PathLike) -> tuple[list[Sample], list[str]]:
+    """Every sample in a folder, oldest name first, and one sentence per file skipped."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return [], ([f"{folder} is not a folder of samples."] if folder.exists() else [])
+    samples, problems = [], []
+    for p in sorted(folder.iterdir()):
+        if p.suffix.lower() != SUFFIX or not p.is_file():
+            continue
+        try:
+            samples.append(read_sample(p))
+        except SampleError as exc:
+            problems.append(str(exc))
+    return samples, problems
+
+
+def export_samples(samples: Sequence[Sample], dest: str | os.PathLike) -> Path:
+    """Write samples to a folder, or to a zip when ``dest`` ends in .zip."""
+    dest = Path(dest)
+    if dest.suffix.lower() == ".zip":
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as z:
+            for i, s in enumerate(samples):
+                z.writestr(s.name or f"sample-{i:05d}-{s.label}{SUFFIX}", json.dumps(s.to_json()))
+        return dest
+    for s in samples:
+        write_sample(dest, s)
+    return dest
+
+
+def import_samples(src: str | os.PathLike) -> tuple[list[Sample], list[str]]:
+    """Samples from a folder or a zip of sample files, and one sentence per file skipped."""
+    src = Path(src)
+    if src.is_dir():
+        return read_folder(src)
+    try:
+        z = zipfile.ZipFile(src)
+    except (OSError, zipfile.BadZipFile, ValueError) as exc:
+        raise SampleError(f"{src.name}: neither a folder nor a readable zip of samples ({exc}).") from None
+    samples, problems = [], []
+    with z:
+        for info in z.infolist():
+            name = Path(info.filename).name
+            if info.is_dir() or not name.lower().endswith(SUFFIX):
+                continue
+            if info.file_size > MAX_SAMPLE_BYTES:
+                problems.append(f"{name}: too large for a sample file.")
+                continue
+            try:
+                doc = json.loads(z.read(info).decode("utf-8"))
+                s = _check(doc, name)
+            except SampleError as exc:
+                problems.append(str(exc))
+                continue
+            except (ValueError, RecursionError, zipfile.BadZipFile, OSError, EOFError):
+                problems.append(f"{name}: not valid JSON; it may be damaged.")
+                continue
+            samples.append(Sample(s.label, s.strokes, s.extra, ""))
+    return samples, problems

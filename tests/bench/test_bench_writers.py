@@ -1,0 +1,22 @@
+"""`lenet-draw bench --writers` end to end (marker bench: it takes minutes)."""
+
+import json
+
+import pytest
+
+from lenet_draw.cli import main
+
+pytestmark = pytest.mark.bench
+
+
+def test_bench_writers_reports_errors_before_and_after_and_adaptation_times(tmp_path, capsys):
+    out = tmp_path / "writers.json"
+    assert main(["bench", "--writers", "hand", "--json", str(out)]) == 0
+    res = json.loads(out.read_text())
+    assert res["writers"] == 5 and res["corrections"] >= 1
+    assert res["final_error_pct"] < res["base_error_pct"]
+    assert set(res["after_pct"]) == {"1", "3", "5"}
+    assert res["adaptation"]["n"] == res["corrections"]
+    assert res["live_update_ms"]["adapting"]["n"] > 0
+    printed = capsys.readouterr().out
+    assert "error on later digits" in printed and "while" in printed

@@ -1,0 +1,182 @@
+"""Teaching the app a handwriting, through the real window: draw, misread, correct with a key or
+a click on the bar, draw again and read right; take a correction back; restart; export."""
+
+import json
+
+import pytest
+from guihelpers import settle
+from PySide6.QtCore import Qt
+
+from lenet_draw.gui.testing import draw_strokes
+from lenet_draw.sample_digits import resample
+
+#: A European 1: a long flag up to the top, then the downstroke. The bundled weights read a 7.
+EURO_ONE = [resample([(0.30, 0.42), (0.53, 0.17)]), resample([(0.53, 0.17), (0.47, 0.83)])]
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    folder = tmp_path / "data"
+    monkeypatch.setenv("LENET_DRAW_DATA", str(folder))
+    return folder / "handwriting"
+
+
+@pytest.fixture
+def make_window(qtbot, settings, dialogs, data_dir):
+    from lenet_draw.engine import Engine
+    from lenet_draw.gui.main_window import MainWindow
+
+    def make():
+        w = MainWindow(Engine(device="cpu"), settings=settings)
+        dialogs.install(w)
+        qtbot.addWidget(w)
+        w.resize(1280, 800)
+        w.show()
+        qtbot.waitExposed(w)
+        wait_adapted(qtbot, w)
+        return w
+
+    return make
+
+
+def wait_adapted(qtbot, w):
+    qtbot.waitUntil(lambda: w.handwriting.idle(), timeout=60000)
+    settle(qtbot, w)
+
+
+def draw(qtbot, w, strokes=EURO_ONE):
+    qtbot.keyClick(w.canvas, Qt.Key.Key_Escape)
+    draw_strokes(w.canvas, strokes)
+    settle(qtbot, w)
+    return w.panel.headline()
+
+
+def test_a_key_corrects_a_misreading_and_the_same_drawing_then_reads_right(qtbot, make_window, data_dir):
+    w = make_window()
+    assert not draw(qtbot, w).startswith("1"), "the base weights should misread this 1"
+    with qtbot.waitSignal(w.handwriting.adapted, timeout=60000):
+        qtbot.keyClick(w.canvas, Qt.Key.Key_1)
+    settle(qtbot, w)
+    # The drawing still on the pad is read again, and the window says what it learned.
+    assert w.panel.headline().startswith("1")
+    assert w.statusBar().currentMessage() == "Learned: this is a 1 (1 sample)"
+    assert w.handwriting_status.text() == "personalised: 1 sample"
+    files = list(data_dir.glob("*.json"))
+    assert len(files) == 1
+    doc = json.loads(files[0].read_text())
+    assert doc["label"] == 1 and len(doc["strokes"]) == 2 and len(doc["strokes"][0][0]) == 3
+    # Drawn again, a little differently: still a 1.
+    shifted = [[(x * 0.9 + 0.06, y * 0.95 + 0.03) for x, y in s] for s in EURO_ONE]
+    assert draw(qtbot, w, shifted).startswith("1")
+    # An ordinary 7 is still a 7.
+    from lenet_draw.sample_digits import DIGIT_STROKES
+
+    assert draw(qtbot, w, DIGIT_STROKES[7]).startswith("7")
+
+
+def test_clicking_a_bar_corrects_and_ctrl_z_takes_it_back(qtbot, make_window, data_dir):
+    w = make_window()
+    first = draw(qtbot, w)
+    bars = w.panel.bars
+    centre = bars.bar_rects()[1].center()
+    with qtbot.waitSignal(w.handwriting.adapted, timeout=60000):
+        qtbot.mouseClick(bars, Qt.MouseButton.LeftButton, pos=centre.toPoint())
+    settle(qtbot, w)
+    assert w.panel.headline().startswith("1")
+    assert len(list(data_dir.glob("*.json"))) == 1
+    # Ctrl+Z: the sample and its effect are gone; the drawing stays and reads as before.
+    with qtbot.waitSignal(w.handwriting.adapted, timeout=60000):
+        qtbot.keyClick(w.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    settle(qtbot, w)
+    assert list(data_dir.glob("*.json")) == []
+    assert w.handwriting.count() == 0 and not w.canvas.is_empty()
+    assert w.panel.headline() == first
+    assert not w.handwriting_status.isVisible()
+    # The next Ctrl+Z undoes on the canvas again.
+    qtbot.keyClick(w.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    settle(qtbot, w)
+    assert len(w.canvas.strokes()) == 1
+
+
+def test_samples_survive_a_restart_and_a_damaged_file_is_named(qtbot, make_window, data_dir):
+    w = make_window()
+    draw(qtbot, w)
+    with qtbot.waitSignal(w.handwriting.adapted, timeout=60000):
+        qtbot.keyClick(w.canvas, Qt.Key.Key_1)
+    w.close()
+    (data_dir / "zz-damaged.json").write_text('{"label": 3, "strokes": [[[0.1, 0.2], [0.3')
+    assert (data_dir / "personalised.pt").is_file()
+    again = make_window()
+    assert again.handwriting.count() == 1
+    # The adapted weights saved last time went straight in: nothing was adapted again.
+    assert again.handwriting.current is not None and again.handwriting.current.seconds == 0.0
+    assert "zz-damaged.json" in again.statusBar().currentMessage()
+    assert draw(qtbot, again).startswith("1")
+    assert again.handwriting_panel.list.count() == 1
+    assert (data_dir / "zz-damaged.json").exists()  # skipped, not deleted
+
+
+def test_exported_weights_load_in_the_window_and_the_command_line(qtbot, make_window, dialogs, tmp_path, capsys):
+    from lenet_draw.cli import main
+    from lenet_draw.weights import load_weights
+
+    w = make_window()
+    w.export_personal_action.trigger()
+    assert dialogs.errors and dialogs.errors[-1][0] == "Nothing to export"
+    draw(qtbot, w)
+    with qtbot.waitSignal(w.handwriting.adapted, timeout=60000):
+        qtbot.keyClick(w.canvas, Qt.Key.Key_1)
+    out = tmp_path / "mine.safetensors"
+    dialogs.save_answer = str(out)
+    w.export_personal_action.trigger()
+    loaded = load_weights(out)
+    assert sum(t.numel() for t in loaded.state_dict.values()) == 61_706
+    assert loaded.meta["note"] == "adapted from lenet5.pt with 1 samples"
+    assert loaded.convention == w.engine.weights.convention
+    # The drawing as a PNG, read by `lenet-draw predict --weights` with the exported file.
+    png = tmp_path / "one.png"
+    dialogs.save_answer = str(png)
+    w.save_action.trigger()
+    capsys.readouterr()
+    assert main(["predict", str(png), "--weights", str(out)]) == 0
+    assert capsys.readouterr().out.split(": ", 1)[1].startswith("1 ")
+    # Opened as weights: they become the base, and the sample is re-applied to them.
+    said = []
+    w.statusBar().messageChanged.connect(said.append)
+    assert w.open_weights(out)
+    wait_adapted(qtbot, w)
+    assert "Loaded mine.safetensors  ·  Your handwriting (1 sample) is kept and re-applied to mine.safetensors." in said
+    assert w.statusBar().currentMessage() == "Re-applied your 1 sample to mine.safetensors"
+    assert w.panel.headline().startswith("1")
+    assert w.handwriting.base.source == str(out)
+
+
+def test_the_panel_deletes_samples_and_compares_readings(qtbot, make_window, data_dir):
+    w = make_window()
+    draw(qtbot, w)
+    with qtbot.waitSignal(w.handwriting.adapted, timeout=60000):
+        qtbot.keyClick(w.canvas, Qt.Key.Key_1)
+    settle(qtbot, w)
+    panel = w.handwriting_panel
+    w.handwriting_dock.raise_()
+    panel.compare.click()
+    lines = panel.comparison.text().splitlines()
+    assert lines[0].startswith("Yours (personalised): 1") and not lines[1].startswith("Base weights: 1")
+    assert panel.list.count() == 1 and panel.list.item(0).text() == "1"
+    panel.list.item(0).setSelected(True)
+    with qtbot.waitSignal(w.handwriting.adapted, timeout=60000):
+        qtbot.mouseClick(panel.delete_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, w)
+    assert panel.list.count() == 0 and list(data_dir.glob("*.json")) == []
+    assert not w.panel.headline().startswith("1")
+
+
+def test_a_correction_needs_a_drawing(qtbot, make_window, data_dir):
+    w = make_window()
+    said = []
+    w.statusBar().messageChanged.connect(said.append)
+    qtbot.keyClick(w.canvas, Qt.Key.Key_4)
+    w.statusBar().clearMessage()
+    qtbot.keyClick(w.canvas, Qt.Key.Key_7, Qt.KeyboardModifier.KeypadModifier)  # the number pad's keys too
+    assert w.handwriting.count() == 0 and not data_dir.exists()
+    assert sum("Draw a digit first" in m for m in said) == 2
