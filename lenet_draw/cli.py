@@ -306,24 +306,6 @@ def build_app_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _exit_now(status: int) -> NoReturn:
-    """End the process at once: everything worth keeping was saved when the window closed.
-
-    The interpreter's own teardown (unloading torch and Qt, collecting their objects) takes
-    seconds and shows nothing; a window that has closed should leave no process behind.
-    """
-    import logging
-
-    logging.shutdown()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            if stream is not None:
-                stream.flush()
-        except Exception:
-            pass
-    os._exit(status)
-
-
 def _run(argv: list[str]) -> int:
     if argv and argv[0] in SUBCOMMANDS:
         args = build_parser().parse_args(argv)
@@ -348,7 +330,7 @@ def _run(argv: list[str]) -> int:
         raise UserError(f"The weights file {args.weights} does not exist.")
     from lenet_draw.gui.app import run_app
 
-    _exit_now(run_app(weights=args.weights, device=args.device))
+    return run_app(weights=args.weights, device=args.device, exit_process=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -112,8 +112,9 @@ def machine() -> dict:
 
 
 def bench_launch(runs: int) -> dict:
-    """Process start -> window that accepts strokes -> first prediction shown (subprocess)."""
-    window, first = [], []
+    """Process start -> window that accepts strokes -> first prediction shown; window closed ->
+    process ended (subprocess)."""
+    window, first, quit_ = [], [], []
     env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as tmp:
@@ -127,10 +128,12 @@ def bench_launch(runs: int) -> dict:
                 stderr=subprocess.DEVNULL,
                 check=True,
             )
+            ended = time.time()
             marks = dict(line.split() for line in probe.read_text().splitlines() if line.strip())
             window.append(float(marks["window"]) - start)
             first.append(float(marks["prediction"]) - start)
-    return {"window_ready": stats(window), "first_prediction": stats(first), "runs": runs}
+            quit_.append(ended - float(marks["close"]))
+    return {"window_ready": stats(window), "first_prediction": stats(first), "quit": stats(quit_), "runs": runs}
 
 
 def _proxy_strokes(count: int) -> list[list[np.ndarray]]:
@@ -331,6 +334,7 @@ def report(res: dict) -> str:
             "launch (process start, offscreen):",
             _line("window accepts strokes", la["window_ready"]),
             _line("first prediction shown", la["first_prediction"]),
+            _line("window closed -> process ended", la["quit"]),
         ]
     if "gui" in res:
         lv = res["gui"]["live_update"]
