@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QTabWidget, QVBo
 
 from lenet_draw.gui import prefs
 from lenet_draw.gui.bars import PredictionPanel
-from lenet_draw.gui.canvas import PEN_WIDTH, Canvas
+from lenet_draw.gui.canvas import Canvas
 from lenet_draw.gui.featuremaps import FeatureMapsView, KernelsView
 from lenet_draw.gui.files import FileHandling
 from lenet_draw.gui.menus import WindowMenus
@@ -76,6 +76,9 @@ class MainWindow(FileHandling, WindowMenus, QMainWindow):
         self.canvas.changed.connect(self.predictor.request)
         self.canvas.historyChanged.connect(self._on_history)
         self.canvas.toolChanged.connect(self._on_tool)
+        self.canvas.set_pen(prefs.pen(self.settings))
+        self.pen_width_actions[self.canvas.pen].setChecked(True)
+        self.canvas.penChanged.connect(self._on_pen)
         self.predictor.predicted.connect(self._on_predicted)
         self.predictor.failed.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
         self._painted = False
@@ -224,7 +227,7 @@ class MainWindow(FileHandling, WindowMenus, QMainWindow):
         img = self.canvas.image()
         if img is not None:
             return Request(strokes=[], image=img)
-        return Request(strokes=self.canvas.strokes(), pen_width=PEN_WIDTH)
+        return Request(strokes=self.canvas.strokes(), pen_width=self.canvas.pen_width)
 
     def _on_predicted(self, pred) -> None:
         self.panel.show_prediction(pred)
@@ -264,6 +267,10 @@ class MainWindow(FileHandling, WindowMenus, QMainWindow):
     def _on_history(self, can_undo: bool, can_redo: bool) -> None:
         self.undo_action.setEnabled(can_undo)
         self.redo_action.setEnabled(can_redo)
+
+    def _on_pen(self, name: str) -> None:
+        self.pen_width_actions[name].setChecked(True)
+        prefs.set_pen(self.settings, name)
 
     def _on_tool(self, tool: str) -> None:
         (self.eraser_action if tool == "eraser" else self.pen_action).setChecked(True)

@@ -68,6 +68,15 @@ class WindowMenus:
         tools.addAction(self.pen_action)
         tools.addAction(self.eraser_action)
         self.pen_action.setChecked(True)
+        self.pen_width_group = QActionGroup(self)
+        self.pen_width_actions = {}
+        for name, text in (("thin", "&Thin"), ("medium", "&Medium"), ("thick", "T&hick")):
+            a = self._action(
+                text, lambda _c=False, n=name: self.canvas.set_pen(n), (), f"Draw with a {name} pen", checkable=True
+            )
+            a.setData(name)
+            self.pen_width_group.addAction(a)
+            self.pen_width_actions[name] = a
         self.kernels_action = self._action(
             "Show Learned &Kernels", self._toggle_kernels, ["K"], "Switch between feature maps and learned kernels"
         )
@@ -93,6 +102,9 @@ class WindowMenus:
         e.addSeparator()
         e.addAction(self.pen_action)
         e.addAction(self.eraser_action)
+        widths = e.addMenu("Pen &Width")
+        for a in self.pen_width_actions.values():
+            widths.addAction(a)
         v = mb.addMenu("&View")
         for d in (self.prediction_dock, self.stages_dock, self.maps_dock):
             v.addAction(d.toggleViewAction())
