@@ -565,7 +565,7 @@ class MapsPanel(QWidget):
         self.detail = MapDetail(self)
         self.legend = Legend(legend_text, parent=self)
         self._pinned: tuple[LayerView, int] | None = None
-        self.setMinimumSize(320, 120)
+        self.setMinimumSize(320, 100)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def sizeHint(self) -> QSize:

@@ -80,6 +80,9 @@ class WindowMenus:
         self.kernels_action = self._action(
             "Show Learned &Kernels", self._toggle_kernels, ["K"], "Switch between feature maps and learned kernels"
         )
+        self.reset_layout_action = self._action(
+            "Reset &Layout", self.reset_layout, (), "Put every panel back where it starts, at its usual size"
+        )
         self.shortcuts_action = self._action("&Keyboard Shortcuts", self._show_shortcuts, ["F1"])
         self.about_action = self._action("&About lenet-draw", self._show_about)
         for a in (self.open_weights_action, self.reset_weights_action):
@@ -110,6 +113,8 @@ class WindowMenus:
             v.addAction(d.toggleViewAction())
         v.addSeparator()
         v.addAction(self.kernels_action)
+        v.addSeparator()
+        v.addAction(self.reset_layout_action)
         self.device_menu = mb.addMenu("&Device")
         self.device_group = QActionGroup(self)
         self.device_group.setExclusive(True)
@@ -129,6 +134,9 @@ class WindowMenus:
         for a in (self.undo_action, self.redo_action, self.clear_action):
             tb.addAction(a)
         tb.addSeparator()
+        # Short toolbar names, so that every button fits in the narrowest window (400 px).
+        self.open_weights_action.setIconText("Weights")
+        self.open_image_action.setIconText("Image")
         for a in (self.open_weights_action, self.open_image_action):
             tb.addAction(a)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)

@@ -47,7 +47,7 @@ class StageTile(QWidget):
         self._geom_key: tuple | None = None
         self._geom: tuple = ()
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(48, 64)
+        self.setMinimumSize(34, 50)  # four fit beside a 200 px drawing pad in a 400 px window
 
     def sizeHint(self) -> QSize:
         return QSize(96, 118)
@@ -72,6 +72,12 @@ class StageTile(QWidget):
         if key != self._geom_key:
             f = QFont(self.font())
             f.setPixelSize(11)
+            # a narrow tile gets a smaller caption rather than a cut one
+            while (
+                f.pixelSize() > 8
+                and max(map(QFontMetrics(f).horizontalAdvance, self.caption.split("\n"))) > self.width()
+            ):
+                f.setPixelSize(f.pixelSize() - 1)
             text_h = 2 * QFontMetrics(f).height() + 4
             side = max(8.0, min(self.width() - 4.0, self.height() - text_h - 4.0))
             box = QRectF((self.width() - side) / 2, 2, side, side)
