@@ -16,7 +16,7 @@ from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
-from lenet_draw.gui import prefs
+from lenet_draw.gui import explain, prefs
 from lenet_draw.gui.bars import PredictionPanel
 from lenet_draw.gui.canvas import Canvas
 from lenet_draw.gui.featuremaps import FeatureMapsView, KernelsView
@@ -132,6 +132,7 @@ class MainWindow(FileHandling, WindowMenus, QMainWindow):
 
     def _build_docks(self) -> None:
         right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
+        self.panel.setToolTip(explain.PREDICTION)
         self.prediction_dock = self._dock("Prediction", self.panel, right, "predictionDock")
         self.stages_dock = self._dock("What the network sees", self.stages, right, "stagesDock")
         self.inside = QTabWidget(self)

@@ -7,6 +7,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QToolBar
 
 from lenet_draw import __version__
+from lenet_draw.gui import explain
 
 SHORTCUTS = [
     ("Ctrl+O", "Open weights"),
@@ -83,6 +84,9 @@ class WindowMenus:
         self.reset_layout_action = self._action(
             "Reset &Layout", self.reset_layout, (), "Put every panel back where it starts, at its usual size"
         )
+        self.tour_action = self._action(
+            "&What Am I Looking At?", self._show_tour, (), "What each part of the window shows, in plain words"
+        )
         self.shortcuts_action = self._action("&Keyboard Shortcuts", self._show_shortcuts, ["F1"])
         self.about_action = self._action("&About lenet-draw", self._show_about)
         for a in (self.open_weights_action, self.reset_weights_action):
@@ -119,6 +123,7 @@ class WindowMenus:
         self.device_group = QActionGroup(self)
         self.device_group.setExclusive(True)
         h = mb.addMenu("&Help")
+        h.addAction(self.tour_action)
         h.addAction(self.shortcuts_action)
         h.addAction(self.about_action)
         self._rebuild_recent_menu()
@@ -141,6 +146,9 @@ class WindowMenus:
             tb.addAction(a)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
         self.toolbar = tb
+
+    def _show_tour(self) -> None:
+        self.show_info("What am I looking at?", explain.tour_html())
 
     def _show_shortcuts(self) -> None:
         rows = "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in SHORTCUTS)

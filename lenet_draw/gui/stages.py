@@ -11,6 +11,8 @@ from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QWidget
 
+from lenet_draw.gui import explain
+
 #: (attribute of Stages, caption) in pipeline order.
 STAGES = (
     ("cropped", "Ink\ncropped"),
@@ -48,6 +50,7 @@ class StageTile(QWidget):
         self._geom: tuple = ()
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(34, 50)  # four fit beside a 200 px drawing pad in a 400 px window
+        self.setToolTip(f"<b>{caption.replace(chr(10), ' ')}</b><br>{explain.STAGES.get(key, '')}")
 
     def sizeHint(self) -> QSize:
         return QSize(96, 118)
@@ -58,7 +61,7 @@ class StageTile(QWidget):
         self._image, self._image_stale = None, self.array is not None and self.array.size > 0
         if arr is not None:
             h, w = self.array.shape
-            tip = f"{self.caption.replace(chr(10), ' ')}: {w}×{h} pixels"
+            tip = f"<b>{self.caption.replace(chr(10), ' ')}</b>: {w}×{h} pixels<br>{explain.STAGES.get(self.key, '')}"
             if tip != self._tip:
                 self._tip = tip
                 self.setToolTip(tip)
