@@ -34,8 +34,8 @@ NOTICE_MS = 15000
 #: share (``panel_shares``) give way to it.
 PAD_COMFORT = 360
 #: The prediction column's width and the feature maps' height: narrowest and widest share.
-RIGHT_SHARE = (170, 340)
-MAPS_SHARE = (130, 250)
+RIGHT_SHARE = (170, 480)
+MAPS_SHARE = (130, 400)
 #: A docked panel below this fraction of its share is too small to use: a saved layout that
 #: leaves one so is not restored, and growing the window gives it its share back.
 CRAMPED = 0.75
