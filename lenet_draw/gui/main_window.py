@@ -104,6 +104,7 @@ class MainWindow(FileHandling, WindowMenus, QMainWindow):
         self.canvas.installEventFilter(self)
         self._on_history(False, False)
         self.resize(1280, 800)
+        self._fit_panels(force=True)  # the shares of this size, before anything is drawn
         self._announced = ""
         for note in settings_notes:
             self.announce(note)
@@ -167,6 +168,9 @@ class MainWindow(FileHandling, WindowMenus, QMainWindow):
         """Give each docked panel its share of the window when it is cramped, or when it holds
         more than its share while the drawing pad is under PAD_COMFORT (``force``: always)."""
         if not (force or self._fitting):
+            return
+        if self.canvas.is_drawing():  # never move the pad under the pen: once the stroke ends
+            QTimer.singleShot(250, lambda: self._fit_panels(force))
             return
         right, maps = panel_shares(self.width(), self.height())
         pad = self.pad_side()

@@ -79,10 +79,12 @@ def saved_cramped_layout(qtbot, engine, settings):
     w.show()
     qtbot.waitExposed(w)
     settle(qtbot, w)
+    qtbot.waitUntil(lambda: w._fitting)  # shown and laid out
     w._fitting = False  # as an older version did: nothing gives the panels their share back
     w.resizeDocks([w.maps_dock], [150], Qt.Orientation.Vertical)
     w.resizeDocks([w.prediction_dock], [120], Qt.Orientation.Horizontal)
     settle(qtbot, w)
+    qtbot.wait(20)  # docks take their new sizes in the next layout pass
     assert w.maps_dock.height() < CRAMPED * panel_shares(1280, 800)[1] and c1_tile(w) < 36
     w.close()
 
