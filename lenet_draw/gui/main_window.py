@@ -170,7 +170,7 @@ class MainWindow(FileHandling, WindowMenus, QMainWindow):
         if not (force or self._fitting):
             return
         if self.canvas.is_drawing():  # never move the pad under the pen: once the stroke ends
-            QTimer.singleShot(250, lambda: self._fit_panels(force))
+            QTimer.singleShot(250, self, lambda: self._fit_panels(force))
             return
         right, maps = panel_shares(self.width(), self.height())
         pad = self.pad_side()
@@ -208,7 +208,7 @@ class MainWindow(FileHandling, WindowMenus, QMainWindow):
         self.splitDockWidget(self.prediction_dock, self.stages_dock, Qt.Orientation.Vertical)
         self.resizeDocks([self.prediction_dock, self.stages_dock], [330, 150], Qt.Orientation.Vertical)
         self._fit_panels(force=True)
-        QTimer.singleShot(0, lambda: self._fit_panels(force=True))  # again once the docks have moved
+        QTimer.singleShot(0, self, lambda: self._fit_panels(force=True))  # again once the docks have moved
 
     def showEvent(self, ev) -> None:
         super().showEvent(ev)
