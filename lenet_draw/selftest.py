@@ -161,6 +161,12 @@ def run_self_test(weights: str | None = None, device: str = "auto", out=None) ->
         _check_weights_file(rep, engine, weights)
     else:
         rep.line("main window: skipped (set QT_QPA_PLATFORM=offscreen to include it)")
+    desktop = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    if desktop and os.environ.get("QT_QPA_PLATFORM") != "offscreen":  # where the window would open
+        from lenet_draw.gui.syslibs import missing_libraries, missing_sentence
+
+        missing = missing_libraries()
+        rep.check(not missing, "system libraries Qt needs for the window: all found", missing_sentence(missing))
 
     total = time.perf_counter() - t_start
     if rep.failures:

@@ -72,6 +72,19 @@ def check_environment() -> None:
             "several GB. Build from an environment with the CPU build: pip install torch==2.13.0 "
             "--index-url https://download.pytorch.org/whl/cpu (on Linux; the default wheel elsewhere)."
         )
+    if sys.platform == "linux":
+        # PyInstaller copies the X11 libraries Qt's xcb plugin links against into the app (all
+        # but libxcb itself and the GL stack, which come with every desktop), so that people
+        # need not install them; it can only copy what this machine has.
+        sys.path.insert(0, str(ROOT))
+        from lenet_draw.gui.syslibs import XCB_LIBS, missing_libraries, missing_sentence
+
+        carried = {lib.soname for lib in XCB_LIBS} - {"libxcb.so.1"}
+        missing = [lib for lib in missing_libraries(environ={"QT_QPA_PLATFORM": "xcb"}) if lib.soname in carried]
+        if missing:
+            raise SystemExit(
+                "The packaged app carries Qt's X11 libraries, and this machine lacks some: " + missing_sentence(missing)
+            )
 
 
 def make_icons(folder: Path) -> None:

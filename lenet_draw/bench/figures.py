@@ -109,8 +109,9 @@ def machine() -> dict:
 
 
 def bench_launch(runs: int) -> dict:
-    """Process start -> window that accepts strokes -> first prediction shown (subprocess)."""
-    window, first = [], []
+    """Process start -> window that accepts strokes -> first prediction shown; window closed ->
+    process ended (subprocess)."""
+    window, first, quit_ = [], [], []
     env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as tmp:
@@ -124,10 +125,17 @@ def bench_launch(runs: int) -> dict:
                 stderr=subprocess.DEVNULL,
                 check=True,
             )
+            ended = time.time()
             marks = dict(line.split() for line in probe.read_text().splitlines() if line.strip())
             window.append(float(marks["window"]) - start)
             first.append(float(marks["prediction"]) - start)
-    return {"window_ready": summary_s(window), "first_prediction": summary_s(first), "runs": runs}
+            quit_.append(ended - float(marks["close"]))
+    return {
+        "window_ready": summary_s(window),
+        "first_prediction": summary_s(first),
+        "quit": summary_s(quit_),
+        "runs": runs,
+    }
 
 
 def _proxy_strokes(count: int) -> list[list[np.ndarray]]:
@@ -329,6 +337,7 @@ def report(res: dict) -> str:
             "launch (process start, offscreen):",
             _line("window accepts strokes", la["window_ready"]),
             _line("first prediction shown", la["first_prediction"]),
+            _line("window closed -> process ended", la["quit"]),
         ]
     if "gui" in res:
         lv = res["gui"]["live_update"]
@@ -396,15 +405,12 @@ def main(args) -> int:
     quick = getattr(args, "quick", False)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from lenet_draw.engine import Engine
-    from lenet_draw.errors import DeviceError
 
     cores = os.cpu_count() or 1
     started = time.perf_counter()
     res: dict = {}
-    try:  # the device first: a device that is not there is said at once, not after the launch runs
-        engine = Engine(device=getattr(args, "device", "auto"))
-    except DeviceError as exc:
-        raise SystemExit(f"error: {exc}") from None
+    # the device first: one that is not there is said at once (DeviceError), not after the launch runs
+    engine = Engine(device=getattr(args, "device", "auto"))
     res["device"] = engine.device
     res["launch"] = bench_launch(runs=3 if quick else 7)
     res["machine"] = machine()

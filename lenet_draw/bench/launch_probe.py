@@ -4,7 +4,8 @@
 watcher injected: it writes ``window <unix time>`` to FILE once the canvas has been painted and
 accepts strokes, draws a 7 at once through the canvas (the person who starts drawing
 immediately), writes ``prediction <unix time>`` when the prediction of that drawing is shown,
-and quits. Settings go to a scratch file beside FILE. The app itself knows nothing of this.
+then ``close <unix time>`` and closes the window, as a person quitting does; the caller times
+the end of the process from that mark. Settings go to a scratch file beside FILE. The app itself knows nothing of this.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QTimer
-from PySide6.QtWidgets import QApplication
 
 from lenet_draw.gui.app import run_app
 from lenet_draw.gui.main_window import MainWindow
@@ -30,6 +30,8 @@ def watcher(path: Path):
     """The ``on_window`` hook that marks the window and the first prediction in ``path``."""
 
     def install(window: MainWindow) -> None:
+        shown: list = []
+
         def mark(name: str) -> None:
             with open(path, "a") as f:
                 f.write(f"{name} {time.time():.6f}\n")
@@ -38,10 +40,15 @@ def watcher(path: Path):
             mark("window")
             draw_strokes(window.canvas, DIGIT_STROKES[7])
 
+        def close() -> None:
+            mark("close")
+            window.close()
+
         def on_shown(prediction) -> None:
-            if prediction is not None:
+            if prediction is not None and not shown:
+                shown.append(prediction)
                 mark("prediction")
-                QTimer.singleShot(0, QApplication.quit)
+                QTimer.singleShot(0, close)
 
         window.drawable.connect(on_drawable)
         window.predictionShown.connect(on_shown)
@@ -52,7 +59,7 @@ def watcher(path: Path):
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     path = Path(args[0])
-    return run_app(settings=probe_settings(path), on_window=watcher(path))
+    return run_app(settings=probe_settings(path), on_window=watcher(path), exit_process=True)
 
 
 if __name__ == "__main__":

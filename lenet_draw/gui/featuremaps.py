@@ -2,8 +2,8 @@
 
 Each layer is one ``LayerView`` labelled with its name and shape ("C1 6@28×28"). Hovering a map
 shows it enlarged, with its values, in the detail pane beside the layers; clicking pins it
-there so it can be watched while drawing. Vector layers (C5, F6, output) are shown as grids
-of cells, one per unit.
+there so it can be watched while drawing. Vector layers (C5, F6, output) have no spatial
+layout and are drawn as strips, one row per unit. Each view's tooltip says what it shows.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from lenet_draw.gui import explain
 from lenet_draw.gui.colormap import Legend, diverging_image, diverging_rgb32, pixel32, rgb_image, text_colour_for
 from lenet_draw.spec import LAYER_SHAPES
 
@@ -23,7 +24,10 @@ LAYERS: dict[str, tuple[int, ...]] = LAYER_SHAPES
 
 #: How each layer's maps are arranged (rows, columns); vector layers are one grid of units.
 _GRIDS = {"C1": (3, 2), "S2": (3, 2), "C3": (4, 4), "S4": (4, 4)}
-_UNIT_GRIDS = {"C5": (12, 10), "F6": (12, 7), "output": (10, 1)}
+#: Vector layers are strips, one row per unit: they have no spatial layout to show.
+_UNIT_GRIDS = {"C5": (120, 1), "F6": (84, 1), "output": (10, 1)}
+#: How much wider than tall a unit's cell is drawn: strips about an eighth as wide as tall.
+_X_STRETCH = {"C5": 15.0, "F6": 10.5, "output": 3.0}
 
 TITLE_PX = 12
 GAP = 3
@@ -67,15 +71,17 @@ class LayerView(QWidget):
         title: str | None = None,
         symmetric_auto: bool = False,
         unit_labels: list[str] | None = None,
+        explanation: str = "",
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)  # paints every pixel itself
+        self.explanation = explanation
         self.name = name
         self.shape = tuple(shape)
         self.symmetric_auto = symmetric_auto  # scale to the largest |value| instead of 1
         self.unit_labels = unit_labels
-        self.x_stretch = 3.0 if name == "output" and len(shape) == 1 else 1.0  # wider cells for ten logits
+        self.x_stretch = _X_STRETCH.get(name, 1.0) if len(shape) == 1 else 1.0
         if len(self.shape) == 3:
             self.count, self.tile_shape = self.shape[0], self.shape[1:]
             self.grid = grid or _GRIDS.get(name) or (1, self.shape[0])
@@ -112,7 +118,8 @@ class LayerView(QWidget):
     @title.setter
     def title(self, text: str) -> None:
         self._title = text
-        self.setToolTip(text)  # the whole title, also when the view is too narrow to show it
+        # the whole title, also when the view is too narrow to show it, and what the maps are
+        self.setToolTip(f"<b>{text}</b><br>{self.explanation}" if getattr(self, "explanation", "") else text)
         self._statics.clear()
         self.update()
 
@@ -557,7 +564,7 @@ class MapsPanel(QWidget):
         self.detail = MapDetail(self)
         self.legend = Legend(legend_text, parent=self)
         self._pinned: tuple[LayerView, int] | None = None
-        self.setMinimumSize(320, 120)
+        self.setMinimumSize(320, 100)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def sizeHint(self) -> QSize:
@@ -633,10 +640,12 @@ class FeatureMapsView(MapsPanel):
                 symmetric_auto=(name == "output"),
                 title=None,
                 unit_labels=[str(i) for i in range(10)] if name == "output" else None,
+                explanation=f"{explain.LAYERS[name]}<br><br>{explain.COLOUR}",
             )
             for name, shape in LAYERS.items()
         ]
-        super().__init__(views, "tanh activation; output: logits ÷ largest", parent)
+        super().__init__(views, explain.LEGEND, parent)
+        self.legend.setToolTip(explain.COLOUR)
 
     def show_activations(self, activations: dict[str, np.ndarray] | None) -> None:
         for name, view in self.views.items():
@@ -660,6 +669,7 @@ class KernelsView(MapsPanel):
             ),
         ]
         super().__init__(views, "weight ÷ the largest |weight| of its layer", parent)
+        self.setToolTip(explain.KERNELS)
         self.views["C1"].tile_caption = lambda i: f"C1 kernel {i + 1} of 6 · 5×5"
         self.views["C3"].tile_caption = lambda i: f"C3 kernel: input map {i // 16 + 1} → output map {i % 16 + 1} · 5×5"
 

@@ -14,20 +14,39 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
-from lenet_draw.gui import handwriting, prefs
+from lenet_draw.gui import explain, handwriting, prefs
 from lenet_draw.gui.bars import PredictionPanel
-from lenet_draw.gui.canvas import PEN_WIDTH, Canvas
+from lenet_draw.gui.canvas import Canvas
 from lenet_draw.gui.featuremaps import FeatureMapsView, KernelsView
 from lenet_draw.gui.files import FileHandling
 from lenet_draw.gui.menus import WindowMenus
 from lenet_draw.gui.predictor import Predictor, Request
 from lenet_draw.gui.stages import StagesStrip
+from lenet_draw.gui.statusbar import ElidedLabel, StatusBar
 from lenet_draw.resources import bundled_weights_path
 
 #: How long start-up notices (settings, device) stay in the status bar.
 NOTICE_MS = 15000
+
+#: The drawing pad keeps priority: while its side is under this, panels larger than their
+#: share (``panel_shares``) give way to it.
+PAD_COMFORT = 360
+#: The prediction column's width and the feature maps' height: narrowest and widest share.
+RIGHT_SHARE = (170, 480)
+MAPS_SHARE = (130, 400)
+#: A docked panel below this fraction of its share is too small to use: a saved layout that
+#: leaves one so is not restored, and growing the window gives it its share back.
+CRAMPED = 0.75
+CRAMPED_NOTE = "The saved window layout left the panels too small to use, so the default layout is shown."
+
+
+def panel_shares(width: int, height: int) -> tuple[int, int]:
+    """(prediction column width, feature maps height) the default layout gives a window this size."""
+    right = int(min(RIGHT_SHARE[1], max(RIGHT_SHARE[0], 0.3 * width)))
+    maps = int(min(MAPS_SHARE[1], max(MAPS_SHARE[0], 0.3 * height)))
+    return right, maps
 
 
 def weights_label(weights, bundled: bool) -> tuple[str, str]:
@@ -76,12 +95,16 @@ class MainWindow(FileHandling, WindowMenus, QMainWindow):
         self.canvas.changed.connect(self.predictor.request)
         self.canvas.historyChanged.connect(self._on_history)
         self.canvas.toolChanged.connect(self._on_tool)
+        self.canvas.set_pen(prefs.pen(self.settings))
+        self.pen_width_actions[self.canvas.pen].setChecked(True)
+        self.canvas.penChanged.connect(self._on_pen)
         self.predictor.predicted.connect(self._on_predicted)
         self.predictor.failed.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
         self._painted = False
         self.canvas.installEventFilter(self)
         self._on_history(False, False)
         self.resize(1280, 800)
+        self._fit_panels(force=True)  # the shares of this size, before anything is drawn
         self._announced = ""
         for note in settings_notes:
             self.announce(note)
@@ -111,6 +134,7 @@ class MainWindow(FileHandling, WindowMenus, QMainWindow):
 
     def _build_docks(self) -> None:
         right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
+        self.panel.setToolTip(explain.PREDICTION)
         self.prediction_dock = self._dock("Prediction", self.panel, right, "predictionDock")
         self.stages_dock = self._dock("What the network sees", self.stages, right, "stagesDock")
         self.inside = QTabWidget(self)
@@ -122,15 +146,99 @@ class MainWindow(FileHandling, WindowMenus, QMainWindow):
         self.maps_dock.setAllowedAreas(Qt.DockWidgetArea.BottomDockWidgetArea | Qt.DockWidgetArea.TopDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.resizeDocks([self.prediction_dock], [340], Qt.Orientation.Horizontal)
+        self._fit_panels(force=True)
         self.resizeDocks([self.prediction_dock, self.stages_dock], [330, 150], Qt.Orientation.Vertical)
-        self.resizeDocks([self.maps_dock], [250], Qt.Orientation.Vertical)
+        self._layout_restored = False  # a saved layout was put on (checked once the window shows)
+        self._fitting = False  # panels follow the window's size (from its first showing on)
+
+    # -- layout: the pad first, panels give way ---------------------------------------------
+    def _docked(self, dock: QDockWidget, *areas) -> bool:
+        return dock.isVisibleTo(self) and not dock.isFloating() and self.dockWidgetArea(dock) in areas
+
+    def _right_column(self) -> QDockWidget | None:
+        right = (Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.LeftDockWidgetArea)
+        return next((d for d in (self.prediction_dock, self.stages_dock) if self._docked(d, *right)), None)
+
+    def _maps_docked(self) -> bool:
+        return self._docked(self.maps_dock, Qt.DockWidgetArea.BottomDockWidgetArea, Qt.DockWidgetArea.TopDockWidgetArea)
+
+    def pad_side(self) -> int:
+        return int(self.canvas.pad_rect().width())
+
+    def _fit_panels(self, force: bool = False) -> None:
+        """Give each docked panel its share of the window when it is cramped, or when it holds
+        more than its share while the drawing pad is under PAD_COMFORT (``force``: always)."""
+        if not (force or self._fitting):
+            return
+        if self.canvas.is_drawing():  # never move the pad under the pen: once the stroke ends
+            QTimer.singleShot(250, self, lambda: self._fit_panels(force))
+            return
+        right, maps = panel_shares(self.width(), self.height())
+        pad = self.pad_side()
+        column = self._right_column()
+        if column is not None:
+            w = column.width()
+            room = pad - (right - w) >= PAD_COMFORT  # the pad stays comfortable if it grows back
+            if force or w < CRAMPED * right or (pad < PAD_COMFORT and w > right) or (w < right and room):
+                self.resizeDocks([column], [right], Qt.Orientation.Horizontal)
+                pad = self.pad_side()
+        if self._maps_docked():
+            h = self.maps_dock.height()
+            room = pad - (maps - h) >= PAD_COMFORT
+            if force or h < CRAMPED * maps or (pad < PAD_COMFORT and h > maps) or (h < maps and room):
+                self.resizeDocks([self.maps_dock], [maps], Qt.Orientation.Vertical)
+
+    def cramped_panels(self) -> list[str]:
+        """Titles of the docked panels smaller than CRAMPED of their share of this window."""
+        right, maps = panel_shares(self.width(), self.height())
+        out = []
+        column = self._right_column()
+        if column is not None and column.width() < CRAMPED * right:
+            out.append(column.windowTitle())
+        if self._maps_docked() and self.maps_dock.height() < CRAMPED * maps:
+            out.append(self.maps_dock.windowTitle())
+        return out
+
+    def reset_layout(self) -> None:
+        """Every panel back where it starts: docked, shown, at its share of the window."""
+        right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
+        for dock, area in ((self.prediction_dock, right), (self.stages_dock, right), (self.maps_dock, bottom)):
+            dock.setFloating(False)
+            self.addDockWidget(area, dock)
+            dock.show()
+        self.splitDockWidget(self.prediction_dock, self.stages_dock, Qt.Orientation.Vertical)
+        self.resizeDocks([self.prediction_dock, self.stages_dock], [330, 150], Qt.Orientation.Vertical)
+        self._fit_panels(force=True)
+        QTimer.singleShot(0, self, lambda: self._fit_panels(force=True))  # again once the docks have moved
+
+    def showEvent(self, ev) -> None:
+        super().showEvent(ev)
+        if not self._fitting:
+            QTimer.singleShot(0, self._first_shown)
+
+    def _first_shown(self) -> None:
+        """Once laid out: a restored layout whose panels came out cramped is replaced."""
+        if self._fitting:
+            return
+        self._fitting = True
+        if self._layout_restored and self.cramped_panels():
+            prefs.forget_layout(self.settings)
+            self.reset_layout()
+            self.announce(CRAMPED_NOTE)
+        elif not self._layout_restored:
+            self._fit_panels(force=True)
+
+    def resizeEvent(self, ev) -> None:
+        super().resizeEvent(ev)
+        if self._fitting:
+            QTimer.singleShot(0, self._fit_panels)
 
     def _build_status(self) -> None:
-        sb = self.statusBar()
-        self.weights_status = QLabel("Loading LeNet-5…")
-        self.device_status = QLabel("")
-        self.timing_status = QLabel("")
+        sb = StatusBar(self)
+        self.setStatusBar(sb)
+        self.weights_status = ElidedLabel("Loading LeNet-5…")
+        self.device_status = ElidedLabel("")
+        self.timing_status = ElidedLabel("")
         self._last_timing: tuple[float, float] | None = None
         self._timing_timer = QTimer(self)
         self._timing_timer.setSingleShot(True)
@@ -176,7 +284,7 @@ class MainWindow(FileHandling, WindowMenus, QMainWindow):
         name, acc = weights_label(self.engine.weights, self._is_bundled())
         self.setWindowTitle(f"lenet-draw — {name} · {acc}")
         self.weights_status.setText(f"Weights: {name} · {acc}")
-        self.weights_status.setToolTip(self.engine.weights.source)
+        self.weights_status.setToolTip(f"{self.weights_status.text()}\n{self.engine.weights.source}")
         self.device_status.setText(f"Device: {self.engine.describe_device()}")
         for a in self.device_group.actions():
             a.setChecked(a.data() == self.engine.device)
@@ -225,7 +333,7 @@ class MainWindow(FileHandling, WindowMenus, QMainWindow):
         img = self.canvas.image()
         if img is not None:
             return Request(strokes=[], image=img)
-        return Request(strokes=self.canvas.strokes(), pen_width=PEN_WIDTH)
+        return Request(strokes=self.canvas.strokes(), pen_width=self.canvas.pen_width)
 
     def _on_predicted(self, pred) -> None:
         self.panel.show_prediction(pred)
@@ -266,6 +374,10 @@ class MainWindow(FileHandling, WindowMenus, QMainWindow):
         self.undo_action.setEnabled(can_undo)
         self.redo_action.setEnabled(can_redo)
 
+    def _on_pen(self, name: str) -> None:
+        self.pen_width_actions[name].setChecked(True)
+        prefs.set_pen(self.settings, name)
+
     def _on_tool(self, tool: str) -> None:
         (self.eraser_action if tool == "eraser" else self.pen_action).setChecked(True)
 
@@ -290,6 +402,7 @@ class MainWindow(FileHandling, WindowMenus, QMainWindow):
         else:
             geo_ok = self.restoreGeometry(layout[0])
             ok = self.restoreState(layout[1]) and geo_ok
+            self._layout_restored = ok
         if not ok:
             prefs.forget_layout(self.settings)
             self.announce(prefs.LAYOUT_NOTE)

@@ -7,6 +7,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QToolBar
 
 from lenet_draw import __version__
+from lenet_draw.gui import explain
 
 SHORTCUTS = [
     ("Ctrl+O", "Open weights"),
@@ -68,8 +69,23 @@ class WindowMenus:
         tools.addAction(self.pen_action)
         tools.addAction(self.eraser_action)
         self.pen_action.setChecked(True)
+        self.pen_width_group = QActionGroup(self)
+        self.pen_width_actions = {}
+        for name, text in (("thin", "&Thin"), ("medium", "&Medium"), ("thick", "T&hick")):
+            a = self._action(
+                text, lambda _c=False, n=name: self.canvas.set_pen(n), (), f"Draw with a {name} pen", checkable=True
+            )
+            a.setData(name)
+            self.pen_width_group.addAction(a)
+            self.pen_width_actions[name] = a
         self.kernels_action = self._action(
             "Show Learned &Kernels", self._toggle_kernels, ["K"], "Switch between feature maps and learned kernels"
+        )
+        self.reset_layout_action = self._action(
+            "Reset &Layout", self.reset_layout, (), "Put every panel back where it starts, at its usual size"
+        )
+        self.tour_action = self._action(
+            "&What Am I Looking At?", self._show_tour, (), "What each part of the window shows, in plain words"
         )
         self.shortcuts_action = self._action("&Keyboard Shortcuts", self._show_shortcuts, ["F1"])
         self.about_action = self._action("&About lenet-draw", self._show_about)
@@ -93,15 +109,21 @@ class WindowMenus:
         e.addSeparator()
         e.addAction(self.pen_action)
         e.addAction(self.eraser_action)
+        widths = e.addMenu("Pen &Width")
+        for a in self.pen_width_actions.values():
+            widths.addAction(a)
         v = mb.addMenu("&View")
         for d in (self.prediction_dock, self.stages_dock, self.maps_dock):
             v.addAction(d.toggleViewAction())
         v.addSeparator()
         v.addAction(self.kernels_action)
+        v.addSeparator()
+        v.addAction(self.reset_layout_action)
         self.device_menu = mb.addMenu("&Device")
         self.device_group = QActionGroup(self)
         self.device_group.setExclusive(True)
         h = mb.addMenu("&Help")
+        h.addAction(self.tour_action)
         h.addAction(self.shortcuts_action)
         h.addAction(self.about_action)
         self._rebuild_recent_menu()
@@ -117,10 +139,16 @@ class WindowMenus:
         for a in (self.undo_action, self.redo_action, self.clear_action):
             tb.addAction(a)
         tb.addSeparator()
+        # Short toolbar names, so that every button fits in the narrowest window (400 px).
+        self.open_weights_action.setIconText("Weights")
+        self.open_image_action.setIconText("Image")
         for a in (self.open_weights_action, self.open_image_action):
             tb.addAction(a)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
         self.toolbar = tb
+
+    def _show_tour(self) -> None:
+        self.show_info("What am I looking at?", explain.tour_html())
 
     def _show_shortcuts(self) -> None:
         rows = "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in SHORTCUTS)

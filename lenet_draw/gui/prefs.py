@@ -29,6 +29,10 @@ LAST_DIR_KEY = "lastDir"
 GEOMETRY_KEY = "geometry"
 STATE_KEY = "windowState"
 LAYOUT_DIGEST_KEY = "layoutDigest"
+PEN_KEY = "penWidth"
+#: The pens the canvas offers (lenet_draw.gui.canvas.PEN_WIDTHS), and the one it starts with.
+PENS = ("thin", "medium", "thick")
+DEFAULT_PEN = "medium"
 MAX_RECENT = 8
 #: An unreadable settings file is kept beside itself with this suffix added.
 UNREADABLE_SUFFIX = ".unreadable"
@@ -89,6 +93,17 @@ def last_dir(settings: QSettings) -> str:
         return v if _is_path_text(v) and Path(v).is_dir() else ""
     except (OSError, ValueError):
         return ""
+
+
+def pen(settings: QSettings) -> str:
+    """The pen width last chosen ("thin", "medium" or "thick"), or the default."""
+    v = _value(settings, PEN_KEY)
+    return v if isinstance(v, str) and v in PENS else DEFAULT_PEN
+
+
+def set_pen(settings: QSettings, name: str) -> None:
+    settings.setValue(PEN_KEY, name)
+    settings.sync()
 
 
 def _digest(geometry: QByteArray, state: QByteArray) -> str:
@@ -222,6 +237,8 @@ def check(settings: QSettings) -> list[str]:
         notes.append(LAYOUT_NOTE)
     if settings.contains(LAST_DIR_KEY) and not last_dir(settings):
         settings.remove(LAST_DIR_KEY)
+    if settings.contains(PEN_KEY) and _value(settings, PEN_KEY) not in PENS:
+        settings.remove(PEN_KEY)
     settings.sync()
     return notes
 

@@ -11,6 +11,8 @@ from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QWidget
 
+from lenet_draw.gui import explain
+
 #: (attribute of Stages, caption) in pipeline order.
 STAGES = (
     ("cropped", "Ink\ncropped"),
@@ -47,7 +49,8 @@ class StageTile(QWidget):
         self._geom_key: tuple | None = None
         self._geom: tuple = ()
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(48, 64)
+        self.setMinimumSize(34, 50)  # four fit beside a 200 px drawing pad in a 400 px window
+        self.setToolTip(f"<b>{caption.replace(chr(10), ' ')}</b><br>{explain.STAGES.get(key, '')}")
 
     def sizeHint(self) -> QSize:
         return QSize(96, 118)
@@ -58,7 +61,7 @@ class StageTile(QWidget):
         self._image, self._image_stale = None, self.array is not None and self.array.size > 0
         if arr is not None:
             h, w = self.array.shape
-            tip = f"{self.caption.replace(chr(10), ' ')}: {w}×{h} pixels"
+            tip = f"<b>{self.caption.replace(chr(10), ' ')}</b>: {w}×{h} pixels<br>{explain.STAGES.get(self.key, '')}"
             if tip != self._tip:
                 self._tip = tip
                 self.setToolTip(tip)
@@ -72,6 +75,12 @@ class StageTile(QWidget):
         if key != self._geom_key:
             f = QFont(self.font())
             f.setPixelSize(11)
+            # a narrow tile gets a smaller caption rather than a cut one
+            while (
+                f.pixelSize() > 8
+                and max(map(QFontMetrics(f).horizontalAdvance, self.caption.split("\n"))) > self.width()
+            ):
+                f.setPixelSize(f.pixelSize() - 1)
             text_h = 2 * QFontMetrics(f).height() + 4
             side = max(8.0, min(self.width() - 4.0, self.height() - text_h - 4.0))
             box = QRectF((self.width() - side) / 2, 2, side, side)

@@ -17,6 +17,7 @@ def test_quick_bench_reports_every_figure(tmp_path, capsys, mnist_dir):
         assert section in res, section
     la = res["launch"]
     assert 0 < la["window_ready"]["median_ms"] < la["first_prediction"]["median_ms"]
+    assert la["quit"]["n"] == la["runs"] and la["quit"]["median_ms"] > 0
     assert res["gui"]["live_update"]["move_to_repaint"]["n"] >= 50
     assert res["gui"]["memory"]["strokes"] == 1000
     assert res["batch"]["images"] == 10_000 and res["batch"]["images_per_s_median"] > 0
@@ -25,6 +26,7 @@ def test_quick_bench_reports_every_figure(tmp_path, capsys, mnist_dir):
     for words in (
         "window accepts strokes",
         "first prediction shown",
+        "window closed -> process ended",
         "move to repaint",
         "preprocessing",
         "inference, one image",

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from lenet_draw.preprocess import CENTRE, FIT_SIZE, preprocess_image, preprocess_strokes
+from lenet_draw.preprocess import CENTRE, CROP_VIEW_SIZE, FIT_SIZE, preprocess_image, preprocess_strokes
+from lenet_draw.sample_digits import DIGIT_STROKES
 
 
 def circle(cx, cy, r, n=200, ry=None):
@@ -146,3 +147,35 @@ def test_mnist_digit_passes_through_almost_unchanged(mnist_test):
     img = mnist_test.images[0]
     s = preprocess_image(img)
     assert np.abs(s.centred - img / 255.0).mean() < 0.05
+
+
+def _distance_to_polylines(shape, strokes) -> np.ndarray:
+    """For each pixel centre, the distance to the nearest of the polylines."""
+    ys, xs = np.indices(shape)
+    pts = np.stack([xs.ravel() + 0.5, ys.ravel() + 0.5], axis=1)
+    best = np.full(len(pts), np.inf)
+    for s in strokes:
+        for a, b in zip(s[:-1], s[1:]):
+            ab = b - a
+            t = np.clip(((pts - a) @ ab) / max(float(ab @ ab), 1e-12), 0.0, 1.0)
+            best = np.minimum(best, np.sqrt(((pts - a - t[:, None] * ab) ** 2).sum(axis=1)))
+    return best.reshape(shape)
+
+
+@pytest.mark.parametrize("size", [0.03, 0.1, 0.8])
+@pytest.mark.parametrize("digit", [0, 3, 8])
+def test_the_cropped_stage_shows_the_stroke_as_drawn_without_streaks(size, digit):
+    """The "Ink cropped" image is the pen pressed along the strokes: ink within the pen's
+    radius of the path, nothing beyond it (a small drawing once showed horizontal streaks)."""
+    pen = 0.055  # the canvas's pen, in pad units: wider than a small drawing's details
+    strokes = [np.asarray(s, dtype=np.float64) * size + 0.1 for s in DIGIT_STROKES[digit]]
+    cropped = preprocess_strokes(strokes, display_pen_width=pen).cropped
+    lo = np.min([s.min(axis=0) for s in strokes], axis=0)
+    hi = np.max([s.max(axis=0) for s in strokes], axis=0)
+    scale = (CROP_VIEW_SIZE - 1) / (float((hi - lo).max()) + pen)
+    placed = [(s - lo) * scale + pen / 2 * scale for s in strokes]
+    dist = _distance_to_polylines(cropped.shape, placed)
+    r = pen / 2 * scale
+    assert cropped[dist > r + 1.5].max(initial=0.0) < 0.05  # no ink away from the stroke
+    assert cropped[dist < r - 1.5].min(initial=1.0) > 0.95  # the stroke itself fully inked
+    assert max(cropped.shape) == CROP_VIEW_SIZE - 1 or max(cropped.shape) == CROP_VIEW_SIZE

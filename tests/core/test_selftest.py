@@ -100,3 +100,15 @@ def qapp():
     from lenet_draw.gui.app import make_application
 
     return make_application()
+
+
+def test_self_test_names_a_missing_system_library_on_a_desktop(monkeypatch):
+    from lenet_draw.gui import syslibs
+
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setattr(syslibs.sys, "platform", "linux")
+    monkeypatch.setattr(syslibs, "_bundled", lambda soname: False)
+    monkeypatch.setattr(syslibs, "_dlopen", lambda soname: soname != "libxcb-icccm.so.4")  # simulated
+    code, text = run(monkeypatch=monkeypatch, offscreen=False)
+    assert code == 1
+    assert "FAIL system libraries Qt needs for the window" in text and "libxcb-icccm4" in text

@@ -14,13 +14,12 @@ def settle(qtbot, window):
 def fresh_prediction(window):
     """What a new engine with the window's weights says about the canvas as it is now."""
     from lenet_draw.engine import Engine
-    from lenet_draw.gui.canvas import PEN_WIDTH
 
     eng = Engine(window.engine.weights, device="cpu")
     img = window.canvas.image()
     if img is not None:
         return eng.predict_image(img)
-    return eng.predict_strokes(window.canvas.strokes(), pen_width=PEN_WIDTH)
+    return eng.predict_strokes(window.canvas.strokes(), pen_width=window.canvas.pen_width)
 
 
 def assert_views_show(window, pred):
