@@ -72,6 +72,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from lenet_draw.images import ImageError, open_image
 
     engine = _engine(args.weights, args.device)
+    if args.number:
+        from lenet_draw.numbers import print_numbers
+
+        return print_numbers(engine, args.images)
     status = 0
     for name in args.images:
         try:
@@ -133,7 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(func=cmd_eval)
 
     pr = sub.add_parser("predict", help="top-3 classes for image files")
-    pr.add_argument("images", nargs="+")
+    pr.add_argument("images", nargs="+", metavar="FILE")
+    pr.add_argument(
+        "--number",
+        action="store_true",
+        help="read a written number (several digits) from each image or stroke file (.json)",
+    )
     pr.add_argument("--weights")
     pr.add_argument("--device", default="auto")
     pr.set_defaults(func=cmd_predict)
