@@ -125,7 +125,11 @@ class NumberReader:
         if not ordered:
             return None
         height = segment.line_height(ordered)
-        cands = segment.candidates(ordered, height)
+        cands = [
+            c
+            for c in segment.candidates(ordered, height)
+            if c[1] == c[0] + 1 or segment.prior_cost(ordered[c[0] : c[1]], height) < segment.PRUNE
+        ]
         keys = {c: tuple(sorted(p.key for p in ordered[c[0] : c[1]])) for c in cands}
         scores: dict[tuple[int, int], _Score] = {}
         todo: list[tuple[tuple[int, int], Stages]] = []

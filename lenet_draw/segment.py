@@ -51,6 +51,11 @@ WIDE_COST = 3.0
 GAP_COST = 2.0
 #: Pieces overlapping side by side less than this share of the line height count as apart.
 GAP_OVERLAP = 0.05
+#: Pieces this many line heights apart or more are taken for separate digits: a run holding
+#: them costs FAR_COST, at least PRUNE, so it is not even scored.
+FAR_GAP = 0.25
+FAR_COST = 8.0
+PRUNE = 8.0
 
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1
@@ -334,9 +339,18 @@ def gap_cost(pieces: Sequence[Piece], height: float) -> float:
     for k in range(1, len(ordered)):
         p = ordered[k]
         if right - p.box[0] < GAP_OVERLAP * height and not any(_joined(p, q) for q in ordered[:k]):
-            cost += GAP_COST
+            cost += FAR_COST if p.box[0] - right > FAR_GAP * height else GAP_COST
         right = max(right, p.box[2])
     return cost
+
+
+def prior_cost(pieces: Sequence[Piece], height: float) -> float:
+    """What a run of pieces costs as one digit before the network has seen it (shape alone).
+
+    Runs at PRUNE or more are not worth scoring: they never beat reading their pieces apart.
+    """
+    box = union_box([p.box for p in pieces])
+    return gap_cost(pieces, height) + WIDE_COST * max(0.0, (box[2] - box[0]) / height - WIDE)
 
 
 def join_cost(left: Box, right: Box, height: float) -> float:

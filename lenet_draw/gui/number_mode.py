@@ -65,21 +65,31 @@ class NumberStrip(QWidget):
         return self.buttons[i]
 
     def show_reading(self, reading, selected: int | None) -> None:
+        """Show a NumberReading; only what changed is touched (this runs on every move)."""
         digits = reading.digits if reading is not None else ()
-        self.number.setText(reading.text if digits else "—")
+        text = reading.text if digits else "—"
+        if self.number.text() != text:
+            self.number.setText(text)
         for i, d in enumerate(digits):
             b = self._button(i)
-            b.setText(digit_label(d))
-            b.setToolTip(
-                f"Digit {i + 1}: {d.digit} ({d.confidence * 100:.1f}%"
-                + (", unsure" if d.unsure else "")
-                + "). Click to see it in the panels."
-            )
-            b.setStyleSheet(f"color: {UNSURE.name()};" if d.unsure else "")
-            b.setChecked(i == selected)
-            b.setVisible(True)
+            label = digit_label(d)
+            if b.text() != label:
+                b.setText(label)
+                b.setToolTip(
+                    f"Digit {i + 1}: {d.digit} ({d.confidence * 100:.1f}%"
+                    + (", unsure" if d.unsure else "")
+                    + "). Click to see it in the panels."
+                )
+            if b.property("unsure") != d.unsure:
+                b.setProperty("unsure", d.unsure)
+                b.setStyleSheet(f"color: {UNSURE.name()};" if d.unsure else "")
+            if b.isChecked() != (i == selected):
+                b.setChecked(i == selected)
+            if b.isHidden():
+                b.setVisible(True)
         for b in self.buttons[len(digits) :]:
-            b.setVisible(False)
+            if not b.isHidden():
+                b.setVisible(False)
 
     def shown_digits(self) -> list[str]:
         """The visible buttons' texts, left to right (what a person reads)."""
@@ -151,9 +161,10 @@ class NumberMode(QObject):
         strokes = self.canvas.strokes()
         if self._chosen is not None and (self.canvas.is_drawing() or self.canvas.document is not self._chosen_for):
             self._chosen = None  # the drawing changed: follow the newest stroke again
+        before = self._marks()
         self.reading = self.reader.read_strokes([s[:, :2] for s in strokes]) if self.reader is not None else None
         self.strip.show_reading(self.reading, self.selected)
-        self.canvas.update()
+        self._repaint_marks(before)
         self.readingShown.emit(self.reading)
         i = self.selected
         if self.reading is None or i is None:
@@ -169,6 +180,29 @@ class NumberMode(QObject):
         self.strip.show_reading(self.reading, index)
         self.canvas.update()
         self.request()
+
+    def _marks(self) -> list[tuple]:
+        """What the pad shows of the reading: each digit's box, label and colour."""
+        if self.reading is None:
+            return []
+        selected = self.selected
+        return [(d.box, digit_label(d), i == selected) for i, d in enumerate(self.reading.digits)]
+
+    def _repaint_marks(self, before: list[tuple]) -> None:
+        """Repaint the pad only where a box or its label appeared, moved or changed."""
+        after = self._marks()
+        if after == before:
+            return
+        r = self.canvas.pad_rect()
+        s = r.height()
+        m = PEN_WIDTH
+        for box, _label, _sel in set(before) ^ set(after):
+            x0, y0, x1, y1 = box
+            self.canvas.update(
+                QRectF(r.x() + (x0 - m) * s - 24, r.y() + (y0 - m) * s - 4, (x1 - x0 + 2 * m) * s + 48, r.height())
+                .toAlignedRect()
+                .intersected(self.canvas.rect())
+            )
 
     def digit_at(self, x: float, y: float) -> int | None:
         """The digit whose box (widened by the pen) holds the pad point (x, y)."""
