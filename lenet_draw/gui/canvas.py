@@ -195,7 +195,7 @@ class Canvas(QWidget):
         # over the drawing, and one that may take a click (a press and release in one place).
         self._aspect = 1.0
         self.placeholder = "Draw a digit here"
-        self.overlay = None  # callable(QPainter, pad QRectF) or None
+        self.overlay = None  # callable(QPainter, pad QRectF, repainted QRectF) or None
         self.on_tap = None  # callable(x, y) -> bool (True: the click was used, it leaves no ink)
 
     # -- geometry: pad units <-> widget pixels --------------------------------------------
@@ -528,7 +528,7 @@ class Canvas(QWidget):
             p.setBrush(QColor(255, 255, 255, 90))
             p.drawEllipse(self._hover, rad, rad)
         if self.overlay is not None:
-            self.overlay(p, r)
+            self.overlay(p, r, QRectF(ev.rect()))
         p.end()
 
     def _paint_active(self, p: QPainter, r: QRectF) -> None:

@@ -114,6 +114,8 @@ class NumberMode(QObject):
         self._chosen_for = None  # the strokes the choice was made on
         self._other_mode = None  # the digit pad's drawing while this mode is on
         self.active = False
+        self._newest_index = 0
+        self._shown: list[tuple] = []  # the marks the pad shows (see _marks)
         self.request = lambda: None  # set by the window: ask for a prediction pass
 
     # -- mode --------------------------------------------------------------------------------
@@ -127,6 +129,7 @@ class NumberMode(QObject):
             return
         self.active = on
         self.reading = None
+        self._shown = []
         self._chosen = None
         self.strip.setVisible(on)
         self.canvas.overlay = self._paint if on else None
@@ -143,11 +146,11 @@ class NumberMode(QObject):
             return None
         if self._chosen is not None and self._chosen < len(self.reading.digits):
             return self._chosen
-        return self._newest()
+        return self._newest_index
 
-    def _newest(self) -> int:
-        strokes = self.canvas.strokes()
-        if not strokes or self.reading is None:
+    def _newest(self, strokes: list) -> int:
+        """The digit holding the end of the newest stroke (or the nearest to it)."""
+        if not strokes or self.reading is None or not self.reading.digits:
             return 0
         x, y = strokes[-1][-1][:2]
         for i, d in enumerate(self.reading.digits):
@@ -161,8 +164,9 @@ class NumberMode(QObject):
         strokes = self.canvas.strokes()
         if self._chosen is not None and (self.canvas.is_drawing() or self.canvas.document is not self._chosen_for):
             self._chosen = None  # the drawing changed: follow the newest stroke again
-        before = self._marks()
+        before = self._shown
         self.reading = self.reader.read_strokes([s[:, :2] for s in strokes]) if self.reader is not None else None
+        self._newest_index = self._newest(strokes)
         self.strip.show_reading(self.reading, self.selected)
         self._repaint_marks(before)
         self.readingShown.emit(self.reading)
@@ -178,25 +182,26 @@ class NumberMode(QObject):
         self._chosen = index
         self._chosen_for = self.canvas.document
         self.strip.show_reading(self.reading, index)
+        self._shown = self._marks()
         self.canvas.update()
         self.request()
 
     def _marks(self) -> list[tuple]:
-        """What the pad shows of the reading: each digit's box, label and colour."""
+        """What the pad shows of the reading: each digit's box, label, selected, unsure."""
         if self.reading is None:
             return []
         selected = self.selected
-        return [(d.box, digit_label(d), i == selected) for i, d in enumerate(self.reading.digits)]
+        return [(d.box, digit_label(d), i == selected, d.unsure) for i, d in enumerate(self.reading.digits)]
 
     def _repaint_marks(self, before: list[tuple]) -> None:
         """Repaint the pad only where a box or its label appeared, moved or changed."""
-        after = self._marks()
+        after = self._shown = self._marks()
         if after == before:
             return
         r = self.canvas.pad_rect()
         s = r.height()
         m = PEN_WIDTH
-        for box, _label, _sel in set(before) ^ set(after):
+        for box, *_rest in set(before) ^ set(after):
             x0, y0, x1, y1 = box
             self.canvas.update(
                 QRectF(r.x() + (x0 - m) * s - 24, r.y() + (y0 - m) * s - 4, (x1 - x0 + 2 * m) * s + 48, r.height())
@@ -222,25 +227,24 @@ class NumberMode(QObject):
         return True
 
     # -- painting ----------------------------------------------------------------------------
-    def _paint(self, p: QPainter, r: QRectF) -> None:
-        if self.reading is None:
-            return
+    def _paint(self, p: QPainter, r: QRectF, dirty: QRectF) -> None:
+        """Each digit's box, its reading and confidence under it; only those in ``dirty``."""
         s = r.height()
-        selected = self.selected
         f = QFont(p.font())
         f.setPointSizeF(max(8.0, s / 22))
         p.setFont(f)
         m = PEN_WIDTH / 2
-        for i, d in enumerate(self.reading.digits):
-            x0, y0, x1, y1 = d.box
+        for (x0, y0, x1, y1), label, selected, unsure in self._shown:
             box = QRectF(r.x() + (x0 - m) * s, r.y() + (y0 - m) * s, (x1 - x0 + 2 * m) * s, (y1 - y0 + 2 * m) * s)
-            colour = CHOSEN if i == selected else (UNSURE if d.unsure else SURE)
-            pen = QPen(colour, 2.5 if i == selected else 1.4)
-            if d.unsure:
+            text = QRectF(box.x() - 20, min(box.bottom() + 2, r.bottom() - s / 12), box.width() + 40, s / 12)
+            if not dirty.intersects(box.adjusted(-3, -3, 3, 3).united(text)):
+                continue
+            colour = CHOSEN if selected else (UNSURE if unsure else SURE)
+            pen = QPen(colour, 2.5 if selected else 1.4)
+            if unsure:
                 pen.setStyle(Qt.PenStyle.DashLine)
             p.setPen(pen)
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRoundedRect(box, 4, 4)
-            text = QRectF(box.x() - 20, min(box.bottom() + 2, r.bottom() - s / 12), box.width() + 40, s / 12)
             p.setPen(colour)
-            p.drawText(text, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, digit_label(d))
+            p.drawText(text, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, label)
