@@ -203,6 +203,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from lenet_draw.images import ImageError, open_image
 
     engine = _engine(args.weights, args.device)
+    if args.number:
+        from lenet_draw.numbers import print_numbers
+
+        return print_numbers(engine, args.images)
     status = 0
     for name in args.images:
         try:
@@ -306,6 +310,11 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("images", nargs="+", metavar="IMAGE", help="image files of digits (PNG, JPEG, ...)")
     pr.add_argument("--weights", help=WEIGHTS_HELP)
     pr.add_argument("--device", default="auto", help=DEVICE_HELP)
+    pr.add_argument(
+        "--number",
+        action="store_true",
+        help="read a written number (several digits) from each image or stroke file (.json)",
+    )
     pr.set_defaults(func=cmd_predict)
 
     b = sub.add_parser("bench", help=helps["bench"], description=helps["bench"] + ".")

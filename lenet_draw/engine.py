@@ -181,6 +181,17 @@ class Engine:
             logits = self._model(self._to_input(images))
             return torch.softmax(logits.float(), dim=1).cpu().numpy()
 
+    def probabilities_live(self, images: np.ndarray) -> np.ndarray:
+        """A handful of (N, 32, 32) images -> (N, 10), on the calling thread, for live use.
+
+        Like ``predict_stages``, without oneDNN: for a few small images its set-up costs more
+        than its kernels save.
+        """
+        if len(images) == 0:
+            return np.zeros((0, 10), dtype=np.float32)
+        with torch.inference_mode(), self._lock, _without_onednn():
+            return self._probabilities(images)
+
     @torch.inference_mode()
     def predict_stages(self, stages: Stages, activations: bool = True, preprocess_ms: float = 0.0) -> Prediction:
         t0 = time.perf_counter()

@@ -288,6 +288,10 @@ def bench_gui(engine, moves: int, strokes: int) -> dict:
     app.processEvents()
     rss_launch = _rss_mb()
     live = measure_move_latency(window, moves=moves)
+    from lenet_draw.bench.number_latency import measure_number_latency
+
+    number = measure_number_latency(window, repeats=1 if moves < 300 else 3)
+    window.set_number_mode(False)
     canvas = window.canvas
     rng = np.random.default_rng(0)
     rss_mid = None
@@ -306,6 +310,7 @@ def bench_gui(engine, moves: int, strokes: int) -> dict:
     window.close()
     return {
         "live_update": live,
+        "number_live_update": number,
         "memory": {
             "rss_after_launch_mb": rss_launch,
             "rss_after_first_tenth_mb": rss_mid,
@@ -346,6 +351,13 @@ def report(res: dict) -> str:
             _line("move to repaint", lv["move_to_repaint"]),
             _line("of which preprocessing + inference", lv["engine_preprocess_plus_inference"]),
         ]
+        nl = res["gui"].get("number_live_update")
+        if nl:
+            out += [
+                f"number mode, {nl['digits']} digits, the last one written (read as {nl['read_as']}):",
+                _line("move to repaint", nl["move_to_repaint"]),
+                _line("of which reading the number", nl["number_reading"]),
+            ]
     pi = res["core"]
     out += [
         "core (one torch thread):",

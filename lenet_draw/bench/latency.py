@@ -61,12 +61,16 @@ class RepaintWatcher(QObject):
         self.window.removeEventFilter(self)
 
 
-def measure_move_latency(window, moves: int = 300, warmup: int = 20, seed: int = 0) -> dict:
+def measure_move_latency(
+    window, moves: int = 300, warmup: int = 20, seed: int = 0, stroke=None, keep_drawing: bool = False
+) -> dict:
     """Median and 99th percentile, in ms, of mouse move -> repainted bars and feature maps.
 
     ``window`` is a shown MainWindow with an engine. Also reports, per move, the engine's own
     preprocessing + inference time, the time the views took to take in the prediction, and
-    the time from then until the repaint pass after it had finished.
+    the time from then until the repaint pass after it had finished. ``stroke``: the pad points
+    to draw (default: a wavy stroke of ``moves + warmup + 1`` points); ``keep_drawing``: draw it
+    over what the pad holds instead of clearing it first.
     """
     app = QApplication.instance()
     canvas = window.canvas
@@ -102,9 +106,11 @@ def measure_move_latency(window, moves: int = 300, warmup: int = 20, seed: int =
     between_ms: list[float] = []
     paints = {w: 0 for w in watched}
     try:
-        canvas.clear()
+        if not keep_drawing:
+            canvas.clear()
         app.processEvents()
-        points = [canvas.to_widget(x, y) for x, y in wavy_stroke(moves + warmup + 1, seed=seed)]
+        path = stroke if stroke is not None else wavy_stroke(moves + warmup + 1, seed=seed)
+        points = [canvas.to_widget(x, y) for x, y in path]
         btn = Qt.MouseButton.LeftButton
         send_mouse(canvas, QEvent.Type.MouseButtonPress, points[0], btn, btn)
         app.processEvents()

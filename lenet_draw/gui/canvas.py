@@ -198,19 +198,48 @@ class Canvas(QWidget):
         self._pen_width = PEN_WIDTHS[DEFAULT_PEN]
         self._hover: QPointF | None = None
         self._cache: QPixmap | None = None
+        # Number mode: a wide pad (pad units: y in [0, 1], x in [0, aspect]), a hook that paints
+        # over the drawing, and one that may take a click (a press and release in one place).
+        self._aspect = 1.0
+        self.placeholder = "Draw a digit here"
+        self.overlay = None  # callable(QPainter, pad QRectF, repainted QRectF) or None
+        self.on_tap = None  # callable(x, y) -> bool (True: the click was used, it leaves no ink)
 
     # -- geometry: pad units <-> widget pixels --------------------------------------------
     def pad_rect(self) -> QRectF:
-        side = max(1.0, min(self.width(), self.height()) - 2 * MARGIN)
-        return QRectF((self.width() - side) / 2.0, (self.height() - side) / 2.0, side, side)
+        side = max(1.0, min(self.width() - 2 * MARGIN, self.height() * self._aspect - 2 * MARGIN * self._aspect))
+        w, h = (side, side / self._aspect) if self._aspect >= 1 else (side * self._aspect, side)
+        return QRectF((self.width() - w) / 2.0, (self.height() - h) / 2.0, w, h)
 
     def to_widget(self, x: float, y: float) -> QPointF:
         r = self.pad_rect()
-        return QPointF(r.x() + x * r.width(), r.y() + y * r.width())
+        return QPointF(r.x() + x * r.height(), r.y() + y * r.height())
 
     def to_pad(self, pos: QPointF) -> tuple[float, float]:
         r = self.pad_rect()
-        return (pos.x() - r.x()) / r.width(), (pos.y() - r.y()) / r.width()
+        return (pos.x() - r.x()) / r.height(), (pos.y() - r.y()) / r.height()
+
+    @property
+    def aspect(self) -> float:
+        """The pad's width over its height: 1 for a digit, wide for a number."""
+        return self._aspect
+
+    def swap_mode(self, aspect: float, state: tuple | None) -> tuple:
+        """Switch to a pad of ``aspect`` holding ``state`` (from an earlier call; None: empty).
+
+        Returns the drawing and its undo history as they were, to be handed back later: each
+        mode keeps its own drawing.
+        """
+        if self.is_drawing():
+            self._finish()
+        old = (self._doc, self._undo, self._redo)
+        self._doc, self._undo, self._redo = state if state is not None else (Document(), [], [])
+        self._aspect = aspect
+        self._cache = None
+        self.update()
+        self.changed.emit()
+        self.historyChanged.emit(self.can_undo(), self.can_redo())
+        return old
 
     def sizeHint(self) -> QSize:
         return QSize(520, 520)
@@ -369,7 +398,7 @@ class Canvas(QWidget):
             return
         self._active.append((x, y, pressure))
         r = self.pad_rect()
-        s = r.width()
+        s = r.height()
         w = self._pen_width * s + 4
         x0, y0 = r.x() + min(x, lx) * s - w, r.y() + min(y, ly) * s - w
         self.update(QRectF(x0, y0, abs(x - lx) * s + 2 * w, abs(y - ly) * s + 2 * w).toAlignedRect())
@@ -396,6 +425,14 @@ class Canvas(QWidget):
                 self._redo.clear()
             else:
                 self._redo = redo
+        elif self._active is not None and self._press_state is not None and self._tapped():
+            self._active = None  # a click that selected something: no ink, no undo step
+            self._active_path = None
+            self._doc, self._redo = self._press_state
+            if self._undo:
+                self._undo.pop()
+            self.update()
+            self.changed.emit()
         elif self._active is not None:
             stroke = np.asarray(self._active, dtype=np.float64)
             self._active = None
@@ -405,6 +442,15 @@ class Canvas(QWidget):
             self.update()
         self._press_state = None
         self.historyChanged.emit(self.can_undo(), self.can_redo())
+
+    def _tapped(self) -> bool:
+        """Whether the stroke just finished was a click that ``on_tap`` took."""
+        if self.on_tap is None or self._active is None:
+            return False
+        pts = np.asarray(self._active)[:, :2]
+        if float(np.abs(pts - pts[0]).max()) > 0.01:
+            return False
+        return bool(self.on_tap(float(pts[0, 0]), float(pts[0, 1])))
 
     # -- Qt input ---------------------------------------------------------------------------
     def mousePressEvent(self, ev: QMouseEvent) -> None:
@@ -474,7 +520,7 @@ class Canvas(QWidget):
             p.drawImage(QRectF(r.center().x() - w / 2, r.center().y() - h / 2, w, h), img)
         else:
             p.setClipRect(r.adjusted(-2, -2, 2, 2))
-            paint_strokes(p, self._doc.strokes, r.width(), r.x(), r.y(), self._pen_width, INK)
+            paint_strokes(p, self._doc.strokes, r.height(), r.x(), r.y(), self._pen_width, INK)
         p.end()
         return pm
 
@@ -492,9 +538,9 @@ class Canvas(QWidget):
         if self.is_empty():
             p.setPen(GUIDE)
             f = p.font()
-            f.setPointSizeF(max(9.0, r.width() / 28))
+            f.setPointSizeF(max(9.0, r.height() / 28))
             p.setFont(f)
-            p.drawText(r, Qt.AlignmentFlag.AlignCenter, "Draw a digit here")
+            p.drawText(r, Qt.AlignmentFlag.AlignCenter, self.placeholder)
         elif self._doc.image is not None:
             p.setPen(QColor("#6c757d"))
             p.drawText(
@@ -503,10 +549,12 @@ class Canvas(QWidget):
                 f"{self._doc.image_name or 'image'}: draw or clear to return to drawing",
             )
         if self._tool == "eraser" and self._hover is not None:
-            rad = ERASER_RADIUS * r.width()
+            rad = ERASER_RADIUS * r.height()
             p.setPen(QPen(QColor("#495057"), 1.2, Qt.PenStyle.DashLine))
             p.setBrush(QColor(255, 255, 255, 90))
             p.drawEllipse(self._hover, rad, rad)
+        if self.overlay is not None:
+            self.overlay(p, r, QRectF(ev.rect()))
         p.end()
 
     def _paint_active(self, p: QPainter, r: QRectF) -> None:
@@ -515,14 +563,14 @@ class Canvas(QWidget):
         pts = self._active
         pressures = {pt[2] for pt in pts[-8:]} | {pts[0][2]}
         if len(pressures) > 1:  # a pen with varying pressure: segment by segment
-            paint_strokes(p, [np.asarray(pts)], r.width(), r.x(), r.y(), self._pen_width, INK)
+            paint_strokes(p, [np.asarray(pts)], r.height(), r.x(), r.y(), self._pen_width, INK)
             return
-        key = (r.x(), r.y(), r.width())
+        key = (r.x(), r.y(), r.height())
         if self._active_path is None or getattr(self, "_active_key", None) != key or self._active_path_len > len(pts):
-            self._active_path = QPainterPath(QPointF(r.x() + pts[0][0] * r.width(), r.y() + pts[0][1] * r.width()))
+            self._active_path = QPainterPath(QPointF(r.x() + pts[0][0] * r.height(), r.y() + pts[0][1] * r.height()))
             self._active_path_len = 1
             self._active_key = key
-        s, ox, oy = r.width(), r.x(), r.y()
+        s, ox, oy = r.height(), r.x(), r.y()
         path = self._active_path
         for i in range(self._active_path_len, len(pts) - 1):
             (x0, y0, _), (x1, y1, _) = pts[i], pts[i + 1]
@@ -537,7 +585,7 @@ class Canvas(QWidget):
 
     def render_drawing(self, side: int = 560) -> QImage:
         """The drawing on white, ``side`` pixels square: what File > Save Drawing writes."""
-        img = QImage(side, side, QImage.Format.Format_RGB32)
+        img = QImage(round(side * self._aspect), side, QImage.Format.Format_RGB32)
         img.fill(PAPER)
         p = QPainter(img)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)

@@ -22,6 +22,7 @@ from lenet_draw.gui.canvas import Canvas
 from lenet_draw.gui.featuremaps import FeatureMapsView, KernelsView
 from lenet_draw.gui.files import FileHandling
 from lenet_draw.gui.menus import WindowMenus
+from lenet_draw.gui.number_mode import NumberMode
 from lenet_draw.gui.predictor import Predictor, Request
 from lenet_draw.gui.stages import StagesStrip
 from lenet_draw.gui.statusbar import ElidedLabel, StatusBar
@@ -87,6 +88,8 @@ class MainWindow(FileHandling, WindowMenus, QMainWindow):
         self.stages = StagesStrip(self)
         self.maps = FeatureMapsView(self)
         self.kernels = KernelsView(self)
+        self.number_mode = NumberMode(self.canvas, self)
+        self.number_mode.request = self.predictor.request
         self._build_central()
         self._build_docks()
         self._build_actions()
@@ -109,6 +112,8 @@ class MainWindow(FileHandling, WindowMenus, QMainWindow):
         for note in settings_notes:
             self.announce(note)
         self.handwriting = handwriting.attach(self)  # corrections, "My handwriting", personalised weights
+        if prefs.number_mode(self.settings):
+            self.set_number_mode(True)
         if engine is not None:
             self.set_engine(engine)
 
@@ -117,6 +122,7 @@ class MainWindow(FileHandling, WindowMenus, QMainWindow):
         central = QWidget(self)
         lay = QVBoxLayout(central)
         lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.number_mode.strip)
         lay.addWidget(self.canvas)
         self.setCentralWidget(central)
 
@@ -255,6 +261,7 @@ class MainWindow(FileHandling, WindowMenus, QMainWindow):
         for a in (self.open_weights_action, self.reset_weights_action):
             a.setEnabled(engine is not None)
         self.panel.set_waiting(engine is None)
+        self.number_mode.set_engine(engine)
         self._rebuild_device_menu()
         self._on_engine_changed()
         self.predictor.set_engine(engine)
@@ -333,6 +340,8 @@ class MainWindow(FileHandling, WindowMenus, QMainWindow):
         img = self.canvas.image()
         if img is not None:
             return Request(strokes=[], image=img)
+        if self.number_mode.active:  # read the number; the panels show its selected digit
+            return Request(strokes=self.number_mode.read(), pen_width=self.canvas.pen_width)
         return Request(strokes=self.canvas.strokes(), pen_width=self.canvas.pen_width)
 
     def _on_predicted(self, pred) -> None:
@@ -386,6 +395,12 @@ class MainWindow(FileHandling, WindowMenus, QMainWindow):
             self._painted = True
             QTimer.singleShot(0, self.drawable.emit)
         return super().eventFilter(obj, ev)
+
+    def set_number_mode(self, on: bool) -> None:
+        """Switch between one digit (square pad) and a number (wide pad); each keeps its drawing."""
+        self.number_mode.set_active(on)
+        self.number_action.setChecked(on)
+        prefs.set_number_mode(self.settings, on)
 
     # -- persistence --------------------------------------------------------------------------
     def restore_layout(self) -> bool:

@@ -18,6 +18,7 @@ SHORTCUTS = [
     ("Esc / Delete", "Clear"),
     ("P / E", "Pen / eraser (the right button and a pen's eraser end also erase)"),
     ("K", "Show the learned kernels / the feature maps"),
+    ("N", "Number mode: write several digits in a wide pad / one digit"),
     ("F1", "Keyboard shortcuts"),
     ("Ctrl+Q", "Quit"),
 ]
@@ -89,6 +90,13 @@ class WindowMenus:
         )
         self.shortcuts_action = self._action("&Keyboard Shortcuts", self._show_shortcuts, ["F1"])
         self.about_action = self._action("&About lenet-draw", self._show_about)
+        self.number_action = self._action(
+            "&Number Mode",
+            lambda checked=False: self.set_number_mode(bool(checked)),
+            ["N"],
+            "Write a number in a wide pad; click a digit to see it in the panels",
+            checkable=True,
+        )
         for a in (self.open_weights_action, self.reset_weights_action):
             a.setEnabled(False)  # until the engine is ready
 
@@ -117,6 +125,7 @@ class WindowMenus:
             v.addAction(d.toggleViewAction())
         v.addSeparator()
         v.addAction(self.kernels_action)
+        v.addAction(self.number_action)
         v.addSeparator()
         v.addAction(self.reset_layout_action)
         self.device_menu = mb.addMenu("&Device")
@@ -144,6 +153,8 @@ class WindowMenus:
         self.open_image_action.setIconText("Image")
         for a in (self.open_weights_action, self.open_image_action):
             tb.addAction(a)
+        tb.addSeparator()
+        tb.addAction(self.number_action)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
         self.toolbar = tb
 

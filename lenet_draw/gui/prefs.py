@@ -244,3 +244,16 @@ def check(settings: QSettings) -> list[str]:
 
 
 LAYOUT_NOTE = "The saved window layout could not be used, so the default layout is shown."
+
+
+NUMBER_MODE_KEY = "numberMode"
+
+
+def number_mode(settings: QSettings) -> bool:
+    """Whether the window was last in Number mode (anything but a stored true reads as no)."""
+    value = _value(settings, NUMBER_MODE_KEY)
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+def set_number_mode(settings: QSettings, on: bool) -> None:
+    settings.setValue(NUMBER_MODE_KEY, bool(on))

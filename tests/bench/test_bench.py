@@ -20,6 +20,8 @@ def test_quick_bench_reports_every_figure(tmp_path, capsys, mnist_dir):
     assert la["quit"]["n"] == la["runs"] and la["quit"]["median_ms"] > 0
     assert res["gui"]["live_update"]["move_to_repaint"]["n"] >= 50
     assert res["gui"]["memory"]["strokes"] == 1000
+    number = res["gui"]["number_live_update"]
+    assert number["read_as"] == "314159" and number["number_reading"]["n"] >= 50
     assert res["batch"]["images"] == 10_000 and res["batch"]["images_per_s_median"] > 0
     assert res["batch_plain"]["images_per_s_median"] > 0
     text = capsys.readouterr().out
@@ -33,6 +35,7 @@ def test_quick_bench_reports_every_figure(tmp_path, capsys, mnist_dir):
         "images/s",
         "s/epoch",
         "after 1000 strokes",
+        "reading the number",
         "versions:",
     ):
         assert words in text, words

@@ -1,0 +1,250 @@
+"""Number mode: a wide pad, the number read so far, and each digit's box on the drawing.
+
+The reading runs inside the window's one coalesced prediction pass: when the Predictor asks
+the window what to predict, the number is read (``NumberReader``, which rescores only the
+segments the newest ink touched) and the Predictor then predicts the selected digit for the
+bars, stages and feature maps. So a burst of mouse moves costs one reading, as in digit mode.
+
+Which digit the panels show: the one clicked (in the number or on the pad), until the drawing
+changes; while the person writes, the digit holding the newest stroke.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QObject, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
+
+from lenet_draw.gui.canvas import PEN_WIDTH
+
+#: Width over height of the number pad.
+NUMBER_ASPECT = 4.0
+SURE = QColor("#1c7ed6")
+UNSURE = QColor("#e8590c")
+CHOSEN = QColor("#2b8a3e")
+
+
+def digit_label(d) -> str:
+    """``7 98%`` or, when the network is unsure, ``7? 41%``."""
+    return f"{d.digit}{'?' if d.unsure else ''} {d.confidence * 100:.0f}%"
+
+
+class NumberStrip(QWidget):
+    """The number read so far, one button per digit (reading and confidence); click to inspect."""
+
+    digitClicked = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(10, 4, 10, 4)
+        self.number = QLabel("—", self)
+        f = QFont(self.number.font())
+        f.setPointSizeF(f.pointSizeF() * 2.2)
+        f.setBold(True)
+        self.number.setFont(f)
+        self.number.setToolTip("The number read so far")
+        lay.addWidget(self.number)
+        self._buttons_layout = QHBoxLayout()
+        self._buttons_layout.setSpacing(2)
+        lay.addLayout(self._buttons_layout)
+        lay.addStretch(1)
+        self.buttons: list[QPushButton] = []
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+
+    def _button(self, i: int) -> QPushButton:
+        while len(self.buttons) <= i:
+            b = QPushButton(self)
+            b.setCheckable(True)
+            b.setMinimumWidth(54)
+            k = len(self.buttons)
+            b.clicked.connect(lambda _checked=False, k=k: self.digitClicked.emit(k))
+            self._buttons_layout.addWidget(b)
+            self.buttons.append(b)
+        return self.buttons[i]
+
+    def show_reading(self, reading, selected: int | None) -> None:
+        """Show a NumberReading; only what changed is touched (this runs on every move)."""
+        digits = reading.digits if reading is not None else ()
+        text = reading.text if digits else "—"
+        if self.number.text() != text:
+            self.number.setText(text)
+        for i, d in enumerate(digits):
+            b = self._button(i)
+            label = digit_label(d)
+            if b.text() != label:
+                b.setText(label)
+                b.setToolTip(
+                    f"Digit {i + 1}: {d.digit} ({d.confidence * 100:.1f}%"
+                    + (", unsure" if d.unsure else "")
+                    + "). Click to see it in the panels."
+                )
+            if b.property("unsure") != d.unsure:
+                b.setProperty("unsure", d.unsure)
+                b.setStyleSheet(f"color: {UNSURE.name()};" if d.unsure else "")
+            if b.isChecked() != (i == selected):
+                b.setChecked(i == selected)
+            if b.isHidden():
+                b.setVisible(True)
+        for b in self.buttons[len(digits) :]:
+            if not b.isHidden():
+                b.setVisible(False)
+
+    def shown_digits(self) -> list[str]:
+        """The visible buttons' texts, left to right (what a person reads)."""
+        return [b.text() for b in self.buttons if not b.isHidden()]
+
+
+class NumberMode(QObject):
+    """Reads the wide pad as a number and says which digit the panels should show."""
+
+    #: The new NumberReading (or None: no ink), after the strip and the pad show it.
+    readingShown = Signal(object)
+
+    def __init__(self, canvas, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.canvas = canvas
+        self.strip = NumberStrip()
+        self.strip.setVisible(False)
+        self.strip.digitClicked.connect(self.select)
+        self.reader = None
+        self.reading = None
+        self._chosen: int | None = None  # clicked digit; None: follow the newest stroke
+        self._chosen_for = None  # the strokes the choice was made on
+        self._other_mode = None  # the digit pad's drawing while this mode is on
+        self.active = False
+        self._newest_index = 0
+        self._shown: list[tuple] = []  # the marks the pad shows (see _marks)
+        self.request = lambda: None  # set by the window: ask for a prediction pass
+
+    # -- mode --------------------------------------------------------------------------------
+    def set_engine(self, engine) -> None:
+        from lenet_draw.numbers import NumberReader  # torch: loaded once the engine exists
+
+        self.reader = NumberReader(engine) if engine is not None else None
+
+    def set_active(self, on: bool) -> None:
+        if on == self.active:
+            return
+        self.active = on
+        self.reading = None
+        self._shown = []
+        self._chosen = None
+        self.strip.setVisible(on)
+        self.canvas.overlay = self._paint if on else None
+        self.canvas.on_tap = self._tap if on else None
+        self.canvas.placeholder = "Write a number here" if on else "Draw a digit here"
+        self._other_mode = self.canvas.swap_mode(NUMBER_ASPECT if on else 1.0, self._other_mode)
+        self.strip.show_reading(None, None)
+
+    # -- reading -----------------------------------------------------------------------------
+    @property
+    def selected(self) -> int | None:
+        """Index of the digit the panels show, or None when there is none."""
+        if self.reading is None or not self.reading.digits:
+            return None
+        if self._chosen is not None and self._chosen < len(self.reading.digits):
+            return self._chosen
+        return self._newest_index
+
+    def _newest(self, strokes: list) -> int:
+        """The digit holding the end of the newest stroke (or the nearest to it)."""
+        if not strokes or self.reading is None or not self.reading.digits:
+            return 0
+        x, y = strokes[-1][-1][:2]
+        for i, d in enumerate(self.reading.digits):
+            if d.box[0] <= x <= d.box[2] and d.box[1] <= y <= d.box[3]:
+                return i
+        centres = [abs((d.box[0] + d.box[2]) / 2 - x) for d in self.reading.digits]
+        return int(np.argmin(centres))
+
+    def read(self) -> list:
+        """Read the pad now; returns the strokes of the digit the panels should show."""
+        strokes = self.canvas.strokes()
+        if self._chosen is not None and (self.canvas.is_drawing() or self.canvas.document is not self._chosen_for):
+            self._chosen = None  # the drawing changed: follow the newest stroke again
+        before = self._shown
+        self.reading = self.reader.read_strokes([s[:, :2] for s in strokes]) if self.reader is not None else None
+        self._newest_index = self._newest(strokes)
+        self.strip.show_reading(self.reading, self.selected)
+        self._repaint_marks(before)
+        self.readingShown.emit(self.reading)
+        i = self.selected
+        if self.reading is None or i is None:
+            return []
+        return list(self.reading.digits[i].strokes)
+
+    def select(self, index: int) -> None:
+        """Show digit ``index`` in the panels (a click on the strip or on the pad)."""
+        if self.reading is None or not 0 <= index < len(self.reading.digits):
+            return
+        self._chosen = index
+        self._chosen_for = self.canvas.document
+        self.strip.show_reading(self.reading, index)
+        self._shown = self._marks()
+        self.canvas.update()
+        self.request()
+
+    def _marks(self) -> list[tuple]:
+        """What the pad shows of the reading: each digit's box, label, selected, unsure."""
+        if self.reading is None:
+            return []
+        selected = self.selected
+        return [(d.box, digit_label(d), i == selected, d.unsure) for i, d in enumerate(self.reading.digits)]
+
+    def _repaint_marks(self, before: list[tuple]) -> None:
+        """Repaint the pad only where a box or its label appeared, moved or changed."""
+        after = self._shown = self._marks()
+        if after == before:
+            return
+        r = self.canvas.pad_rect()
+        s = r.height()
+        m = PEN_WIDTH
+        for box, *_rest in set(before) ^ set(after):
+            x0, y0, x1, y1 = box
+            self.canvas.update(
+                QRectF(r.x() + (x0 - m) * s - 24, r.y() + (y0 - m) * s - 4, (x1 - x0 + 2 * m) * s + 48, r.height())
+                .toAlignedRect()
+                .intersected(self.canvas.rect())
+            )
+
+    def digit_at(self, x: float, y: float) -> int | None:
+        """The digit whose box (widened by the pen) holds the pad point (x, y)."""
+        if self.reading is None:
+            return None
+        m = PEN_WIDTH
+        for i, d in enumerate(self.reading.digits):
+            if d.box[0] - m <= x <= d.box[2] + m and d.box[1] - m <= y <= d.box[3] + m:
+                return i
+        return None
+
+    def _tap(self, x: float, y: float) -> bool:
+        i = self.digit_at(x, y)
+        if i is None:
+            return False
+        self.select(i)
+        return True
+
+    # -- painting ----------------------------------------------------------------------------
+    def _paint(self, p: QPainter, r: QRectF, dirty: QRectF) -> None:
+        """Each digit's box, its reading and confidence under it; only those in ``dirty``."""
+        s = r.height()
+        f = QFont(p.font())
+        f.setPointSizeF(max(8.0, s / 22))
+        p.setFont(f)
+        m = PEN_WIDTH / 2
+        for (x0, y0, x1, y1), label, selected, unsure in self._shown:
+            box = QRectF(r.x() + (x0 - m) * s, r.y() + (y0 - m) * s, (x1 - x0 + 2 * m) * s, (y1 - y0 + 2 * m) * s)
+            text = QRectF(box.x() - 20, min(box.bottom() + 2, r.bottom() - s / 12), box.width() + 40, s / 12)
+            if not dirty.intersects(box.adjusted(-3, -3, 3, 3).united(text)):
+                continue
+            colour = CHOSEN if selected else (UNSURE if unsure else SURE)
+            pen = QPen(colour, 2.5 if selected else 1.4)
+            if unsure:
+                pen.setStyle(Qt.PenStyle.DashLine)
+            p.setPen(pen)
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRoundedRect(box, 4, 4)
+            p.setPen(colour)
+            p.drawText(text, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, label)

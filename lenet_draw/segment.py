@@ -1,0 +1,398 @@
+"""Cutting a written number into digits: candidate pieces, candidate segments, the best path.
+
+Heuristic over-segmentation as in LeCun et al. (1998, section on graph transformer networks):
+the ink is cut into *pieces* more finely than into digits (strokes, parts of strokes that run
+on into the next digit, columns of touching blobs in a picture); every run of neighbouring
+pieces narrow enough to be one digit is a candidate segment; the network scores every
+candidate; dynamic programming picks the run of segments that covers all pieces at the lowest
+total cost. A piece of a digit read alone (a 5's flag, half of a 0) looks unlike any digit and
+gets a low top probability, which is what keeps it with the rest of its digit.
+
+Pure numpy: no torch, no Qt. The network's scores come in as numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+#: Most pieces in one candidate segment.
+MAX_PIECES = 8
+#: Widest candidate segment, in line heights (a wide 2 or 7 is about 0.9).
+MAX_WIDTH = 1.5
+#: A segment lower than this share of the line height is unlikely to be a digit by itself.
+SHORT = 0.5
+#: Cost added to a segment lower than SHORT line heights (a bar, a flag, a slash).
+SHORT_COST = 3.0
+#: Cost of every segment: a bias against cutting a digit into confident-looking pieces.
+SEGMENT_COST = 0.1
+#: Two neighbouring segments may overlap this share of the narrower one for free...
+OVERLAP_FREE = 0.35
+#: ...and pay this per unit of overlap beyond it (a flag over its 5 overlaps it fully).
+OVERLAP_COST = 6.0
+#: Overlap side by side is measured against segments at least this many line heights wide.
+JOIN_FLOOR = 0.4
+#: A stroke wider than this many times its own height may hold more than one digit.
+WIDE_STROKE = 1.1
+#: Cut points inside a stroke are at least this many of its heights apart, and from its ends.
+CUT_SPACING = 0.18
+#: A high or low point of a stroke counts as a turning point when the stroke moves this many
+#: line heights away from it.
+TURN = 0.08
+#: A segment wider than this many line heights is unlikely to be one digit...
+WIDE = 0.9
+#: ...and pays this per line height beyond it.
+WIDE_COST = 3.0
+#: Cost of keeping in one segment two pieces with a vertical gap between them (no overlap side
+#: by side and not parts of one stroke): separate digits look like that, parts of one rarely.
+GAP_COST = 2.0
+#: Pieces overlapping side by side less than this share of the line height count as apart.
+GAP_OVERLAP = 0.05
+#: Pieces this many line heights apart or more are taken for separate digits: a run holding
+#: them costs FAR_COST, at least PRUNE, so it is not even scored.
+FAR_GAP = 0.25
+FAR_COST = 8.0
+PRUNE = 8.0
+
+
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1
+
+
+@dataclass(frozen=True)
+class Piece:
+    """The smallest unit of ink the segmentation moves: never split, only grouped."""
+
+    box: Box
+    key: int  # identifies the ink (equal ink, equal key), for caching scores
+    strokes: tuple[np.ndarray, ...] = ()  # stroke input: (N, 2) polylines
+    ink: np.ndarray | None = field(default=None, compare=False)  # image input: ink inside ``box``
+    link: tuple[int, int] | None = None  # (stroke, part): parts k and k+1 of a stroke are joined
+
+
+def union_box(boxes: Sequence[Box]) -> Box:
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+def _box(points: np.ndarray) -> Box:
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
+
+
+def _key(a: np.ndarray) -> int:
+    return hash(np.ascontiguousarray(a, dtype=np.float64).tobytes())
+
+
+# --------------------------------------------------------------------------- strokes
+
+
+def _resample(points: np.ndarray, step: float) -> np.ndarray:
+    seg = np.sqrt((np.diff(points, axis=0) ** 2).sum(axis=1))
+    arc = np.concatenate([[0.0], np.cumsum(seg)])
+    step = max(step, arc[-1] / 20000.0)  # a bounded number of points, whatever the shape
+    if arc[-1] <= step:
+        return points
+    t = np.linspace(0.0, arc[-1], int(arc[-1] / step) + 1)
+    return np.stack([np.interp(t, arc, points[:, 0]), np.interp(t, arc, points[:, 1])], axis=1)
+
+
+def _turning_points(values: np.ndarray, prominence: float) -> list[int]:
+    """Indices of the highs and lows of ``values`` that stand out by ``prominence`` (a zigzag)."""
+    out: list[int] = []
+    hi = lo = 0
+    direction = 0  # +1 rising, -1 falling, 0 not yet known
+    for i in range(1, len(values)):
+        v = values[i]
+        if v > values[hi]:
+            hi = i
+        if v < values[lo]:
+            lo = i
+        if direction >= 0 and values[hi] - v > prominence:
+            if direction > 0 or hi > 0:
+                out.append(hi)
+            direction, lo = -1, i
+        elif direction <= 0 and v - values[lo] > prominence:
+            if direction < 0 or lo > 0:
+                out.append(lo)
+            direction, hi = 1, i
+    return sorted(set(out))
+
+
+def stroke_cuts(points: np.ndarray, height: float) -> list[int]:
+    """Where a stroke wide enough to hold several digits may be cut: its turning points
+    (highest and lowest points, sharp corners), as indices into ``points``. ``height`` is the
+    line's height.
+    """
+    if len(points) < 5:
+        return []
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    if float(hi[0] - lo[0]) <= WIDE_STROKE * height:
+        return []
+    d = np.diff(points, axis=0)
+    n = np.sqrt((d**2).sum(axis=1))
+    arc = np.concatenate([[0.0], np.cumsum(n)])
+    cand: list[tuple[float, int]] = [(1.0, i) for i in _turning_points(points[:, 1], TURN * height)]
+    cand += [(2.0, i) for i in _turning_points(points[:, 0], TURN * height)]
+    nz = np.where(n > 0, n, 1.0)
+    u = d / nz[:, None]
+    cos = (u[1:] * u[:-1]).sum(axis=1)
+    cand += [(0.0, int(i) + 1) for i in np.flatnonzero(cos < math.cos(math.radians(60)))]  # corners first
+    spacing = CUT_SPACING * height
+    chosen: list[int] = []
+    for _, i in sorted(cand):
+        if arc[i] < spacing or arc[-1] - arc[i] < spacing:
+            continue
+        if all(abs(arc[i] - arc[j]) >= spacing for j in chosen):
+            chosen.append(i)
+    return sorted(chosen)
+
+
+def pieces_from_strokes(strokes: Sequence[np.ndarray]) -> list[Piece]:
+    """Strokes ((N, 2) arrays, y down) -> pieces: whole strokes, and strokes wider than
+    WIDE_STROKE line heights cut at their turning points."""
+    strokes = [np.asarray(s, dtype=np.float64)[:, :2] for s in strokes if len(s)]
+    if not strokes:
+        return []
+    allpts = np.concatenate(strokes)
+    height = _height(*allpts.min(axis=0), *allpts.max(axis=0))
+    out: list[Piece] = []
+    for k, pts in enumerate(strokes):
+        wide = float(pts[:, 0].max() - pts[:, 0].min()) > WIDE_STROKE * height
+        cuts = stroke_cuts(_resample(pts, 0.03 * height), height) if wide and len(pts) > 1 else []
+        if not cuts:
+            out.append(Piece(box=_box(pts), key=_key(pts), strokes=(pts,), link=(k, 0)))
+            continue
+        pts = _resample(pts, 0.03 * height)
+        bounds = [0, *cuts, len(pts) - 1]
+        for part, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+            seg = pts[a : b + 1]
+            out.append(Piece(box=_box(seg), key=_key(seg), strokes=(seg,), link=(k, part)))
+    return out
+
+
+# --------------------------------------------------------------------------- images
+
+
+def label_components(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """8-connected components of a boolean mask -> (labels 1..n, 0 = background), n."""
+    h, w = mask.shape
+    big = np.iinfo(np.int64).max
+    lab = np.where(mask, np.arange(1, h * w + 1, dtype=np.int64).reshape(h, w), big)
+    while True:
+        p = np.pad(lab, 1, constant_values=big)
+        m = lab.copy()
+        for dy in (0, 1, 2):
+            for dx in (0, 1, 2):
+                m = np.minimum(m, p[dy : dy + h, dx : dx + w])
+        m = np.where(mask, m, big)
+        # Pointer jumping: each label takes its own label's label, which halves long chains.
+        flat = m.ravel()
+        inside = flat != big
+        idx = flat[inside] - 1
+        jumped = flat.copy()
+        jumped[inside] = np.minimum(flat[inside], m.ravel()[idx])
+        m = jumped.reshape(h, w)
+        if np.array_equal(m, lab):
+            break
+        lab = m
+    out = np.zeros((h, w), dtype=np.int32)
+    roots = np.unique(lab[mask])
+    for i, r in enumerate(roots, start=1):
+        out[lab == r] = i
+    return out, len(roots)
+
+
+def _column_cuts(ink: np.ndarray) -> list[int]:
+    """Columns where a blob wider than tall may be cut: minima of its vertical projection."""
+    h, w = ink.shape
+    if w <= WIDE_STROKE * h or w < 6:
+        return []
+    col = ink.sum(axis=0)
+    col = np.convolve(col, np.ones(3) / 3.0, mode="same")
+    spacing = max(2, int(round(CUT_SPACING * h)))
+    cand = [(float(col[i]), i) for i in range(spacing, w - spacing) if col[i] <= col[i - 1] and col[i] <= col[i + 1]]
+    chosen: list[int] = []
+    for _, i in sorted(cand):
+        if all(abs(i - j) >= spacing for j in chosen):
+            chosen.append(i)
+    return sorted(chosen)
+
+
+#: Working height of a picture's ink, in pixels: enough for 20x20 digits, small enough to label fast.
+IMAGE_LINE_HEIGHT = 64
+#: Blobs with less ink than this share of the largest are specks, not digits.
+SPECK = 0.02
+
+
+def pieces_from_ink(ink: np.ndarray) -> list[Piece]:
+    """An ink map (float, ink = 1, y down) -> pieces: connected blobs, wide ones cut into columns."""
+    from PIL import Image
+
+    mask0 = ink > 0.1 * float(ink.max()) if ink.size and float(ink.max()) > 0 else np.zeros((0, 0), bool)
+    if not mask0.any():
+        return []
+    ys, xs = np.nonzero(mask0)
+    ink = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    h, w = ink.shape
+    if h > IMAGE_LINE_HEIGHT:
+        f = IMAGE_LINE_HEIGHT / h
+        size = (max(1, round(w * f)), IMAGE_LINE_HEIGHT)
+        ink = np.asarray(Image.fromarray(ink.astype(np.float32), mode="F").resize(size, Image.Resampling.BOX))
+    mask = ink > 0.1 * float(ink.max())
+    labels, n = label_components(mask)
+    mass = np.bincount(labels.ravel(), weights=ink.ravel(), minlength=n + 1)[1:]
+    out: list[Piece] = []
+    for c in range(1, n + 1):
+        if mass[c - 1] < SPECK * mass.max():
+            continue
+        ys, xs = np.nonzero(labels == c)
+        y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+        blob = np.where(labels[y0:y1, x0:x1] == c, ink[y0:y1, x0:x1], 0.0).astype(np.float32)
+        bounds = [0, *_column_cuts(blob), blob.shape[1]]
+        for k, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+            part = blob[:, a:b]
+            rows = np.flatnonzero(part.any(axis=1))
+            if len(rows) == 0:
+                continue
+            part = part[rows[0] : rows[-1] + 1]
+            box = (float(x0 + a), float(y0 + rows[0]), float(x0 + b), float(y0 + rows[-1] + 1))
+            out.append(Piece(box=box, key=_key(part) ^ hash(box), ink=part, link=(c, k)))
+    return out
+
+
+def compose_ink(pieces: Sequence[Piece]) -> np.ndarray:
+    """The image pieces drawn together, centred in a square of background (a thin 1 alone
+    would otherwise fill its own box, and preprocessing would take it for background)."""
+    x0, y0, x1, y1 = union_box([p.box for p in pieces])
+    w, h = int(round(x1 - x0)), int(round(y1 - y0))
+    side = max(w, h) + 4
+    ox, oy = (side - w) // 2, (side - h) // 2
+    out = np.zeros((side, side), dtype=np.float32)
+    for p in pieces:
+        assert p.ink is not None
+        px, py = int(round(p.box[0] - x0)) + ox, int(round(p.box[1] - y0)) + oy
+        h, w = p.ink.shape
+        np.maximum(out[py : py + h, px : px + w], p.ink, out=out[py : py + h, px : px + w])
+    return out
+
+
+# --------------------------------------------------------------------------- the best path
+
+
+def order(pieces: Sequence[Piece]) -> list[Piece]:
+    """Pieces left to right by the middle of their boxes."""
+    return sorted(pieces, key=lambda p: ((p.box[0] + p.box[2]) / 2.0, p.box[1]))
+
+
+def line_height(pieces: Sequence[Piece]) -> float:
+    if not pieces:
+        return 1.0
+    return _height(*union_box([p.box for p in pieces]))
+
+
+def _height(x0: float, y0: float, x1: float, y1: float) -> float:
+    """The line height of ink in this box; a flat line counts as a twentieth of its length."""
+    return max(y1 - y0, (x1 - x0) / 20.0, 1e-9)
+
+
+def candidates(pieces: Sequence[Piece], height: float) -> list[tuple[int, int]]:
+    """Runs (i, j) of ordered pieces that may form one digit: each piece alone, and runs of up
+    to MAX_PIECES no wider than MAX_WIDTH line heights."""
+    out = []
+    n = len(pieces)
+    for i in range(n):
+        x0, x1 = pieces[i].box[0], pieces[i].box[2]
+        out.append((i, i + 1))
+        for j in range(i + 2, min(n, i + MAX_PIECES) + 1):
+            x0, x1 = min(x0, pieces[j - 1].box[0]), max(x1, pieces[j - 1].box[2])
+            if x1 - x0 > MAX_WIDTH * height:
+                break
+            out.append((i, j))
+    return out
+
+
+def segment_cost(top_probability: float, box: Box, height: float) -> float:
+    """How unlike one digit a segment is: the network's doubt plus shape."""
+    cost = -math.log(max(top_probability, 1e-6)) + SEGMENT_COST
+    if box[3] - box[1] < SHORT * height:
+        cost += SHORT_COST
+    cost += WIDE_COST * max(0.0, (box[2] - box[0]) / height - WIDE)
+    return cost
+
+
+def _joined(a: Piece, b: Piece) -> bool:
+    return a.link is not None and b.link is not None and a.link[0] == b.link[0] and abs(a.link[1] - b.link[1]) == 1
+
+
+def gap_cost(pieces: Sequence[Piece], height: float) -> float:
+    """GAP_COST for each place inside a run of pieces where the ink falls apart side by side."""
+    ordered = sorted(pieces, key=lambda p: p.box[0])
+    cost = 0.0
+    right = ordered[0].box[2]
+    for k in range(1, len(ordered)):
+        p = ordered[k]
+        if right - p.box[0] < GAP_OVERLAP * height and not any(_joined(p, q) for q in ordered[:k]):
+            cost += FAR_COST if p.box[0] - right > FAR_GAP * height else GAP_COST
+        right = max(right, p.box[2])
+    return cost
+
+
+def prior_cost(pieces: Sequence[Piece], height: float) -> float:
+    """What a run of pieces costs as one digit before the network has seen it (shape alone).
+
+    Runs at PRUNE or more are not worth scoring: they never beat reading their pieces apart.
+    """
+    box = union_box([p.box for p in pieces])
+    return gap_cost(pieces, height) + WIDE_COST * max(0.0, (box[2] - box[0]) / height - WIDE)
+
+
+def join_cost(left: Box, right: Box, height: float) -> float:
+    """Cost of a cut between two neighbouring segments that overlap side by side."""
+    floor = JOIN_FLOOR * height  # a 1 is thin: its overlap is measured against a wider digit
+    narrower = max(min(left[2] - left[0], right[2] - right[0]), floor)
+    overlap = (left[2] - right[0]) / narrower
+    return OVERLAP_COST * max(0.0, overlap - OVERLAP_FREE)
+
+
+def best_path(pieces: Sequence[Piece], scores: dict[tuple[int, int], float], height: float) -> list[tuple[int, int]]:
+    """The segments (i, j) covering every ordered piece at the lowest total cost.
+
+    ``scores`` maps each candidate (from ``candidates``) to the network's top probability.
+    """
+    n = len(pieces)
+    if n == 0:
+        return []
+    boxes = {c: union_box([p.box for p in pieces[c[0] : c[1]]]) for c in scores}
+    seg = {c: segment_cost(p, boxes[c], height) + gap_cost(pieces[c[0] : c[1]], height) for c, p in scores.items()}
+    ending: dict[int, list[tuple[int, int]]] = {}
+    for c in scores:
+        ending.setdefault(c[1], []).append(c)
+    best: dict[tuple[int, int], tuple[float, tuple[int, int] | None]] = {}
+    for j in range(1, n + 1):
+        for c in ending.get(j, []):
+            i = c[0]
+            if i == 0:
+                best[c] = (seg[c], None)
+                continue
+            options = [
+                (best[prev][0] + join_cost(boxes[prev], boxes[c], height), prev)
+                for prev in ending.get(i, [])
+                if prev in best
+            ]
+            if options:
+                cost, prev = min(options, key=lambda t: t[0])
+                best[c] = (cost + seg[c], prev)
+    finals = [c for c in ending.get(n, []) if c in best]
+    last: tuple[int, int] | None = min(finals, key=lambda c: best[c][0])
+    path = []
+    while last is not None:
+        path.append(last)
+        last = best[last][1]
+    return path[::-1]

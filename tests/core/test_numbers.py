@@ -1,0 +1,202 @@
+"""Reading numbers: segmentation of strokes and pictures, scored by the bundled weights."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from lenet_draw import segment
+from lenet_draw.engine import Engine
+from lenet_draw.numbers import NumberReader, describe
+from lenet_draw.sample_digits import DIGIT_STROKES, arc, resample
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return Engine(device="cpu")
+
+
+@pytest.fixture
+def reader(engine):
+    return NumberReader(engine)
+
+
+def digit(d, x, squeeze=0.7):
+    """A sample drawing of ``d`` with its pad's left edge at ``x`` (pad units, 0.7 wide)."""
+    return [np.array([(x + px * squeeze, py) for px, py in s]) for s in DIGIT_STROKES[d]]
+
+
+def number(text, step=0.75):
+    return [s for k, ch in enumerate(text) for s in digit(int(ch), k * step)]
+
+
+@pytest.mark.parametrize("text", ["42", "2026", "13579", "86420", "90210731"])
+def test_separated_digits_are_read_in_order(reader, text):
+    got = reader.read_strokes(number(text))
+    assert got.text == text
+    assert len(got.digits) == len(text)
+    lefts = [d.box[0] for d in got.digits]
+    assert lefts == sorted(lefts)
+
+
+@pytest.mark.parametrize("text", ["1234", "5678", "9017"])
+def test_touching_digits_are_split(reader, text):
+    # Boxes of neighbours meet or overlap: 0.7-wide pads 0.45 apart bring the ink together.
+    got = reader.read_strokes(number(text, step=0.42))
+    assert got.text == text
+
+
+def test_a_stroke_added_later_joins_its_digit(reader):
+    """A 5's flag added after the next digit was written stays with the 5."""
+    body, flag = digit(5, 0.0)
+    three = digit(3, 0.75)
+    got = reader.read_strokes([body, *three, flag])
+    assert got.text == "53"
+    assert got.digits[0].box[2] == pytest.approx(max(flag[:, 0].max(), body[:, 0].max()))
+
+
+def test_digits_of_several_strokes_stay_whole(reader):
+    """A 4 in two strokes, a crossed 7 and a 5 with its flag read as single digits."""
+    crossed7 = [*digit(7, 0.75), np.array(resample([(0.75 + 0.25, 0.52), (0.75 + 0.5, 0.52)]))]
+    got = reader.read_strokes([*digit(4, 0.0), *crossed7, *digit(5, 1.5)])
+    assert got.text == "475"
+
+
+def test_a_joined_pair_of_zeros_in_one_stroke(reader):
+    """Two ovals written without lifting the pen are still two digits."""
+    first = arc(0.35, 0.5, 0.15, 0.32, -90, 270)
+    second = arc(0.85, 0.5, 0.15, 0.32, -90, 270)
+    stroke = np.array(resample(first + second))
+    got = reader.read_strokes([stroke])
+    assert got.text == "00"
+
+
+def test_a_one_touching_a_seven(reader):
+    one = np.array(resample([(0.3, 0.17), (0.3, 0.83)]))
+    seven = np.array(resample([(0.3, 0.2), (0.75, 0.2), (0.5, 0.83)]))
+    got = reader.read_strokes([one, seven])
+    assert got.text == "17"
+
+
+@pytest.mark.parametrize("d", range(10))
+def test_one_digit_reads_as_in_digit_mode(engine, reader, d):
+    strokes = digit(d, 1.3)
+    alone = engine.predict_strokes(strokes, activations=False)
+    got = reader.read_strokes(strokes)
+    assert len(got.digits) == 1
+    assert got.digits[0].digit == alone.digit
+    np.testing.assert_allclose(got.digits[0].probabilities, alone.probabilities, atol=1e-5)
+    np.testing.assert_allclose(got.digits[0].stages.input, alone.stages.input, atol=1e-6)
+
+
+def test_scale_and_units_do_not_matter(reader):
+    strokes = number("305")
+    small = reader.read_strokes(strokes)
+    big = reader.read_strokes([s * 731.0 + (12.0, -40.0) for s in strokes])
+    assert small.text == big.text == "305"
+
+
+def test_scores_are_reused_and_only_new_ink_is_scored(reader):
+    strokes = number("2048")
+    first = reader.read_strokes(strokes)
+    again = reader.read_strokes(strokes)
+    assert first.scored == first.candidates > 0
+    assert again.scored == 0 and again.text == first.text
+    grown = reader.read_strokes([*strokes, *digit(1, 4 * 0.75)])
+    assert grown.text == "20481"
+    assert 0 < grown.scored < grown.candidates / 2
+
+
+def test_new_weights_forget_old_scores(engine, reader, tmp_path):
+    import torch
+
+    strokes = number("77")
+    reader.read_strokes(strokes)
+    path = tmp_path / "w.pt"
+    torch.save(engine.model.state_dict(), path)
+    other = Engine(path, device="cpu")
+    reader.engine = other
+    assert reader.read_strokes(strokes).scored > 0
+
+
+def test_no_ink_gives_no_number(reader):
+    assert reader.read_strokes([]) is None
+    assert reader.read_strokes([[], [[np.nan, 1.0]]]) is None
+    assert reader.read_image(np.zeros((40, 100), np.uint8)) is None
+
+
+def test_a_dot_or_a_line_gives_a_defined_answer(reader):
+    dot = reader.read_strokes([[(0.5, 0.5)]])
+    assert len(dot.digits) == 1
+    line = reader.read_strokes([np.array(resample([(0.0, 0.5), (3.0, 0.5)]))])
+    assert line is not None and all(0.0 <= d.confidence <= 1.0 for d in line.digits)
+
+
+def picture(strokes, scale=90, pen=9, size=(480, 130), invert=False):
+    """Strokes drawn black on white (or white on black) as a scan would show them."""
+    img = Image.new("L", size, 0 if invert else 255)
+    draw = ImageDraw.Draw(img)
+    for s in strokes:
+        pts = [(float(x) * scale + 15, float(y) * scale + 10) for x, y in s]
+        draw.line(pts, fill=255 if invert else 0, width=pen, joint="curve")
+        for x, y in (pts[0], pts[-1]):
+            draw.ellipse((x - pen / 2, y - pen / 2, x + pen / 2, y + pen / 2), fill=255 if invert else 0)
+    return img
+
+
+def test_a_picture_of_a_number(reader):
+    got = reader.read_image(picture(number("3917")))
+    assert got.text == "3917"
+
+
+@pytest.mark.parametrize("text", ["1234", "5678"])
+def test_a_picture_of_touching_digits_is_cut_between_them(reader, text):
+    img = picture(number(text, step=0.36), invert=True)
+    ink = np.asarray(img) > 128
+    labels, n = segment.label_components(ink)
+    assert n <= 2  # the ink really touches: fewer blobs than digits
+    assert reader.read_image(img).text == text
+
+
+def test_components_are_labelled_with_eight_neighbours():
+    mask = np.zeros((6, 8), bool)
+    mask[0, 0] = mask[1, 1] = mask[2, 2] = True  # a diagonal: one component
+    mask[4:6, 5:8] = True
+    mask[0, 7] = True
+    labels, n = segment.label_components(mask)
+    assert n == 3
+    assert labels[0, 0] == labels[2, 2] != labels[4, 6]
+    assert set(np.unique(labels)) == {0, 1, 2, 3}
+
+
+def test_best_path_prefers_confident_whole_digits():
+    def piece(x0, x1, y0=0.0, y1=1.0, k=0):
+        return segment.Piece(box=(x0, y0, x1, y1), key=k)
+
+    pieces = [piece(0.0, 0.6, k=1), piece(0.1, 0.5, 0.1, 0.3, k=2), piece(1.0, 1.6, k=3)]
+    scores = {(0, 1): 0.4, (1, 2): 0.9, (2, 3): 0.99, (0, 2): 0.99, (1, 3): 0.2, (0, 3): 0.3}
+    assert segment.best_path(pieces, scores, 1.0) == [(0, 2), (2, 3)]
+
+
+def test_describe_names_each_digit_and_marks_unsure(reader):
+    got = reader.read_strokes(number("70"))
+    text = describe(got)
+    assert text.startswith("70  (7 ") and "%" in text
+
+
+def test_cli_reads_numbers_from_stroke_files_and_pictures(tmp_path, capsys):
+    from lenet_draw.cli import main
+
+    strokes = [(s * 100).round(1).tolist() for s in number("451")]
+    good = tmp_path / "n.json"
+    good.write_text(json.dumps({"strokes": strokes, "label": "451"}))
+    png = tmp_path / "n.png"
+    picture(number("86")).save(png)
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"strokes": [[[1, "a"]]]}')
+    assert main(["predict", "--number", str(good), str(png), str(bad)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"{good}: 451  (4 ")
+    assert out[1].startswith(f"{png}: 86  (8 ")
+    assert out[2] == f"{bad}: cannot read: bad.json: stroke 1 has a point that is not two finite numbers [x, y]"

@@ -1,0 +1,45 @@
+"""Written numbers replayed through the real wide pad with mouse events: traced MNIST test
+digits and the style set, separated and touching. What the window shows must be what the
+reader makes of the same ink, and the number must be right whenever its digits are read right
+one by one (the segmentation loses nothing)."""
+
+import numpy as np
+import pytest
+from guihelpers import settle
+
+from lenet_draw.bench import number_set
+from lenet_draw.gui.testing import draw_strokes
+from lenet_draw.training.pentrace import thin, trace
+
+#: Where the numbers go on the wide pad: their height and top-left corner, pad units.
+HEIGHT, LEFT, TOP = 0.6, 0.15, 0.2
+
+
+@pytest.fixture(scope="module")
+def numbers(mnist_test):
+    images, labels = mnist_test.images[6000:6200], mnist_test.labels[6000:6200]
+    made = number_set.make_numbers([trace(s) for s in thin(images)], labels, 3, lengths=(4,), seed=5)
+    return [n for n in made if n.spacing in ("wide", "touching")]
+
+
+def test_numbers_drawn_through_the_pad_are_read_right(window, qtbot, numbers):
+    from lenet_draw.numbers import NumberReader
+
+    window.number_action.trigger()
+    reader = NumberReader(window.engine)
+    right = {}
+    for n in numbers:
+        window.canvas.clear()
+        lo = np.concatenate(n.strokes).min(axis=0)
+        strokes = [[tuple((p - lo) * HEIGHT + (LEFT, TOP)) for p in s] for s in n.strokes]
+        draw_strokes(window.canvas, strokes, process_every=None)
+        settle(qtbot, window)
+        shown = window.number_mode.strip.number.text()
+        offline = reader.read_strokes([np.asarray(s)[:, :2] for s in window.canvas.strokes()])
+        assert shown == offline.text
+        alone = "".join(str(window.engine.predict_strokes(d, activations=False).digit) for d in n.digits)
+        right.setdefault((n.source, n.spacing), []).append((shown == n.text, alone == n.text))
+    assert all(right[("style", s)] == [(True, True)] * 3 for s in ("wide", "touching")), right
+    mnist = right[("mnist", "wide")] + right[("mnist", "touching")]
+    assert sum(alone for _, alone in mnist) >= 3  # enough numbers whose every digit reads right
+    assert all(shown for shown, alone in mnist if alone), right

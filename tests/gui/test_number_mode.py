@@ -1,0 +1,203 @@
+"""Number mode, driven with real mouse events: write a number in the wide pad, see it read,
+click a digit, undo, switch modes."""
+
+import numpy as np
+import pytest
+from guihelpers import assert_views_show, settle
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtWidgets import QToolButton
+
+from lenet_draw.gui.testing import DIGIT_STROKES, draw_stroke, draw_strokes, send_mouse
+
+
+def placed(d, x):
+    """The sample drawing of ``d`` squeezed into a 0.7-wide cell starting at pad x."""
+    return [[(x + px * 0.7, py) for px, py in s] for s in DIGIT_STROKES[d]]
+
+
+def write(window, qtbot, text, start=0.2, step=0.75):
+    """Each stroke as one burst of mouse events (the live update is tested on its own)."""
+    for k, ch in enumerate(text):
+        draw_strokes(window.canvas, placed(int(ch), start + k * step), process_every=None)
+        settle(qtbot, window)
+
+
+def click_pad(window, x, y):
+    pos = window.canvas.to_widget(x, y)
+    send_mouse(window.canvas, QEvent.Type.MouseButtonPress, pos, Qt.MouseButton.LeftButton, Qt.MouseButton.LeftButton)
+    send_mouse(window.canvas, QEvent.Type.MouseButtonRelease, pos, Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton)
+
+
+def toolbar_button(window, action):
+    return next(b for b in window.toolbar.findChildren(QToolButton) if b.defaultAction() is action)
+
+
+def digit_prediction(window, index):
+    """What a fresh engine says about the ink of digit ``index`` of the number shown."""
+    from lenet_draw.engine import Engine
+    from lenet_draw.gui.canvas import PEN_WIDTH
+
+    strokes = window.number_mode.reading.digits[index].strokes
+    return Engine(window.engine.weights, device="cpu").predict_strokes(strokes, pen_width=PEN_WIDTH)
+
+
+@pytest.fixture
+def number_window(window, qtbot):
+    qtbot.mouseClick(toolbar_button(window, window.number_action), Qt.MouseButton.LeftButton)
+    settle(qtbot, window)
+    return window
+
+
+def test_the_toolbar_switches_to_a_wide_pad_and_it_is_remembered(number_window, settings, qtbot, fresh_engine):
+    w = number_window
+    r = w.canvas.pad_rect()
+    assert r.width() / r.height() == pytest.approx(4.0, rel=0.01)
+    assert w.number_mode.strip.isVisible()
+    assert w.number_action.isChecked()
+
+    from lenet_draw.gui.main_window import MainWindow
+
+    again = MainWindow(fresh_engine, settings=settings)
+    qtbot.addWidget(again)
+    assert again.number_action.isChecked() and again.canvas.aspect == 4.0
+
+
+def test_writing_a_number_shows_it_with_each_digit(number_window, qtbot):
+    w = number_window
+    write(w, qtbot, "4207")
+    strip = w.number_mode.strip
+    assert strip.number.text() == "4207"
+    shown = strip.shown_digits()
+    assert [s.split()[0] for s in shown] == ["4", "2", "0", "7"]
+    assert all(s.endswith("%") for s in shown)
+    # The panels show the digit written last, as digit mode would read its ink.
+    assert w.number_mode.selected == 3
+    assert_views_show(w, digit_prediction(w, 3))
+
+
+def test_the_number_updates_while_the_stroke_is_drawn(number_window, qtbot):
+    w = number_window
+    write(w, qtbot, "5")
+    seen = []
+
+    def look(i):
+        if i % 10 == 9:
+            w.predict_now()
+            seen.append(w.number_mode.strip.number.text())
+
+    draw_stroke(w.canvas, placed(1, 0.95)[0], on_move=look)
+    settle(qtbot, w)
+    assert seen and all(t.startswith("5") for t in seen)
+    assert any(len(t) == 2 for t in seen)  # the second digit shows before the pen is lifted
+    assert w.number_mode.strip.number.text() == "51"
+
+
+def test_clicking_a_digit_shows_it_in_the_panels(number_window, qtbot):
+    w = number_window
+    write(w, qtbot, "386")
+    strokes_before = len(w.canvas.strokes())
+    box = w.number_mode.reading.digits[0].box
+    click_pad(w, (box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+    settle(qtbot, w)
+    assert len(w.canvas.strokes()) == strokes_before  # the click left no ink
+    assert w.number_mode.selected == 0
+    assert w.number_mode.strip.buttons[0].isChecked()
+    assert_views_show(w, digit_prediction(w, 0))
+    # Undo still takes back the last stroke, not the click.
+    assert w.undo_action.isEnabled()
+
+    qtbot.mouseClick(w.number_mode.strip.buttons[1], Qt.MouseButton.LeftButton)
+    settle(qtbot, w)
+    assert w.number_mode.selected == 1
+    assert_views_show(w, digit_prediction(w, 1))
+
+
+def test_a_click_on_empty_paper_draws_a_dot(number_window, qtbot):
+    w = number_window
+    write(w, qtbot, "7")
+    click_pad(w, 3.5, 0.5)
+    settle(qtbot, w)
+    assert len(w.canvas.strokes()) == len(DIGIT_STROKES[7]) + 1
+
+
+def test_undo_takes_back_the_last_stroke(number_window, qtbot):
+    w = number_window
+    write(w, qtbot, "47")
+    assert w.number_mode.strip.number.text() == "47"
+    qtbot.keyClick(w, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    settle(qtbot, w)
+    assert w.number_mode.strip.number.text() == "4"
+    assert w.number_mode.strip.shown_digits()[0].startswith("4")
+
+
+def test_switching_modes_keeps_each_drawing(number_window, qtbot):
+    w = number_window
+    write(w, qtbot, "90")
+    w.number_action.trigger()  # back to one digit
+    settle(qtbot, w)
+    r = w.canvas.pad_rect()
+    assert r.width() == pytest.approx(r.height())
+    assert not w.number_mode.strip.isVisible()
+    assert w.canvas.strokes() == []
+    assert_views_show(w, None)
+    draw_strokes(w.canvas, DIGIT_STROKES[3])
+    settle(qtbot, w)
+    assert w.panel.prediction.digit == 3
+
+    w.number_action.trigger()
+    settle(qtbot, w)
+    assert w.number_mode.strip.number.text() == "90"
+    w.number_action.trigger()
+    settle(qtbot, w)
+    assert w.panel.prediction.digit == 3
+
+
+@pytest.mark.parametrize("d", [4, 5])
+def test_one_digit_in_number_mode_reads_as_in_digit_mode(number_window, qtbot, d):
+    w = number_window
+    draw_strokes(w.canvas, placed(d, 1.6))
+    settle(qtbot, w)
+    number_pred = w.panel.prediction
+    assert w.number_mode.strip.number.text() == str(number_pred.digit)
+    strokes = [np.asarray(s)[:, :2] for s in w.canvas.strokes()]
+    w.number_action.trigger()
+    w.canvas.set_strokes([s - (1.6, 0.0) for s in strokes])
+    settle(qtbot, w)
+    digit_pred = w.panel.prediction
+    assert digit_pred.digit == number_pred.digit == d
+    np.testing.assert_allclose(digit_pred.probabilities, number_pred.probabilities, atol=1e-5)
+
+
+def test_an_unsure_digit_is_marked(number_window, qtbot):
+    w = number_window
+    rng = np.random.default_rng(3)
+    scribble = [(0.4 + 0.5 * x, 0.2 + 0.6 * y) for x, y in rng.random((25, 2))]
+    draw_stroke(w.canvas, scribble)
+    settle(qtbot, w)
+    digits = w.number_mode.reading.digits
+    assert any(d.unsure for d in digits)
+    assert any("?" in s for s in w.number_mode.strip.shown_digits())
+
+
+def test_the_pad_shows_each_digit_in_a_box(number_window, qtbot):
+    from lenet_draw.gui.number_mode import CHOSEN, SURE
+
+    w = number_window
+    write(w, qtbot, "23")
+    img = w.canvas.grab().toImage()
+    dpr = img.devicePixelRatio()
+
+    def colours_left_of(box):
+        at = w.canvas.to_widget(box[0] - 0.0275, (box[1] + box[3]) / 2)
+        return [img.pixelColor(round((at.x() + dx) * dpr), round(at.y() * dpr)) for dx in range(-3, 4)]
+
+    def near(colours, target):
+        return any(
+            abs(c.red() - target.red()) + abs(c.green() - target.green()) + abs(c.blue() - target.blue()) < 90
+            for c in colours
+        )
+
+    first, second = (d.box for d in w.number_mode.reading.digits)
+    assert near(colours_left_of(first), SURE)  # a sure digit: blue
+    assert near(colours_left_of(second), CHOSEN)  # the one in the panels: green
+    assert not near(colours_left_of(first), CHOSEN)
