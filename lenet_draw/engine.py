@@ -117,7 +117,10 @@ class Engine:
 
     def load(self, path: str | Path) -> Weights:
         """Load a weights file; on any problem raise WeightsError and keep the current weights."""
-        w = load_weights(path)
+        return self.use(load_weights(path))
+
+    def use(self, w: Weights) -> Weights:
+        """Start using weights already read and validated (e.g. by ``load_weights`` on another thread)."""
         self._install(w)
         return w
 

@@ -1,0 +1,118 @@
+"""Hostile weights through the window: loading happens off the GUI thread (the window keeps
+drawing and predicting, Cancel ends the wait), refusals are one dialog with the previous
+weights still working, and NaN never reaches the screen as a reading or a crash."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import torch
+from guihelpers import settle
+from PySide6.QtCore import QEvent, Qt, QTimer
+
+import lenet_draw.weights as weights_mod
+from lenet_draw.gui.testing import DIGIT_STROKES, draw_strokes, send_mouse
+from lenet_draw.model import LeNet5
+from lenet_draw.weights import save_weights
+
+
+def _good(tmp_path, seed=11):
+    torch.manual_seed(seed)
+    return save_weights(tmp_path / "other.pt", LeNet5().state_dict())
+
+
+def test_a_load_that_hangs_leaves_the_window_drawing_and_cancel_ends_it(qtbot, window, dialogs, tmp_path, monkeypatch):
+    """A weights file on a mount that does not answer: the window draws and predicts meanwhile,
+    the status bar's Cancel button ends the wait, and the previous weights stay."""
+    path = _good(tmp_path)
+    release = threading.Event()
+    real = weights_mod.load_weights
+
+    def hung(p, cancel=None):
+        release.wait(60)
+        return real(p, cancel=cancel)
+
+    monkeypatch.setattr(weights_mod, "load_weights", hung)
+    before = window.engine.weights
+    seen = {}
+
+    def while_loading():
+        seen["loading"] = window.loading()
+        seen["button"] = window.cancel_load_button.isVisible()
+        draw_strokes(window.canvas, DIGIT_STROKES[3])
+        settle(qtbot, window)
+        seen["prediction"] = window.panel.prediction
+        qtbot.mouseClick(window.cancel_load_button, Qt.MouseButton.LeftButton)
+
+    QTimer.singleShot(300, while_loading)
+    try:
+        assert window.open_weights(path) is False
+    finally:
+        release.set()
+    assert seen["loading"] and seen["button"]
+    assert seen["prediction"] is not None and seen["prediction"].digit == 3  # drawn and read during the load
+    assert window.engine.weights is before and not dialogs.errors
+    assert "cancelled" in window.statusBar().currentMessage()
+    assert not window.loading() and not window.cancel_load_button.isVisible()
+    assert window.open_weights(path) is True  # the next load works
+    assert window.engine.weights.source == str(path)
+
+
+def test_a_second_file_opened_during_a_load_replaces_it(qtbot, window, dialogs, tmp_path, monkeypatch):
+    first, second = _good(tmp_path / "..", 1), _good(tmp_path, 2)
+    release = threading.Event()
+    real = weights_mod.load_weights
+
+    def slow_first(p, cancel=None):
+        if str(p) == str(first):
+            release.wait(60)
+        return real(p, cancel=cancel)
+
+    monkeypatch.setattr(weights_mod, "load_weights", slow_first)
+    results = {}
+    QTimer.singleShot(300, lambda: results.setdefault("second", window.open_weights(second)))
+    try:
+        results["first"] = window.open_weights(first)
+    finally:
+        release.set()
+    assert results == {"second": True, "first": False}
+    assert window.engine.weights.source == str(second) and not dialogs.errors
+
+
+def test_weights_that_overflow_are_refused_by_a_dialog_and_the_old_ones_keep_reading(qtbot, window, dialogs, tmp_path):
+    sd = LeNet5().state_dict()
+    sd["c1.weight"] = torch.full((6, 1, 5, 5), 3e38)
+    path = tmp_path / "huge.pt"
+    torch.save(sd, path)
+    draw_strokes(window.canvas, DIGIT_STROKES[7])
+    settle(qtbot, window)
+    before = window.panel.prediction.probabilities.copy()
+    assert window.open_weights(path) is False
+    ((title, text),) = dialogs.errors
+    assert "'c1.weight' holds values up to 3e+38" in text and "previous weights are still in use" in text
+    window.clear_action.trigger()
+    draw_strokes(window.canvas, DIGIT_STROKES[7])
+    settle(qtbot, window)
+    np.testing.assert_allclose(window.panel.prediction.probabilities, before, atol=1e-6)
+
+
+def test_nan_outputs_are_never_shown_as_a_reading_and_hovering_nan_maps_paints(qtbot, window):
+    """Should a device still produce NaN, the window says there is no reading, and the map
+    detail paints a map of NaN without failing (min() of no finite values)."""
+    with torch.no_grad():
+        window.engine.model.c1.weight.fill_(float("nan"))
+    draw_strokes(window.canvas, DIGIT_STROKES[1])
+    settle(qtbot, window)
+    headline = window.panel.headline()
+    assert "nan" not in headline.lower() and "confident" not in headline
+    assert "No reading" in headline
+    assert window.panel.shown_probabilities() is None
+    c1 = window.maps.views["C1"]
+    send_mouse(c1, QEvent.Type.MouseMove, c1.tile_rects()[0].center(), Qt.MouseButton.NoButton, Qt.MouseButton.NoButton)
+    detail = window.maps.detail
+    assert detail.view is c1 and np.isnan(detail.values()).all()
+    detail.resize(400, 400)  # cells large enough for their values to be written
+    detail.grab()  # paints; an exception in paintEvent fails the test (pytest-qt)
+    window.panel.grab()
+    window.maps.grab()
