@@ -39,6 +39,11 @@ PEN_WIDTH = 0.055
 ERASER_RADIUS = 0.045
 #: Undo steps kept; older ones are dropped so a long session's memory stays flat.
 MAX_UNDO = 500
+#: Memory the undo and redo history may hold (opened images, their display copies, strokes);
+#: the oldest steps are dropped beyond it, so opening photos again and again stays flat.
+MAX_HISTORY_BYTES = 96 * 2**20
+#: An opened image is shown from one copy of at most this side (the pad is smaller).
+DISPLAY_SIDE = 1024
 #: Pad margin inside the widget, in widget pixels.
 MARGIN = 10
 
@@ -60,6 +65,16 @@ class Document:
     @property
     def empty(self) -> bool:
         return not self.strokes and self.image is None
+
+    def nbytes(self) -> int:
+        """Memory this document holds: the image, its display copy and the strokes."""
+        n = sum(s.nbytes for s in self.strokes)
+        if self.image is not None:
+            w, h = self.image.size
+            n += w * h * max(1, len(self.image.getbands()))
+        if self._qimage is not None:
+            n += self._qimage.sizeInBytes()
+        return n
 
 
 def _densify(stroke: np.ndarray, step: float) -> np.ndarray:
@@ -254,6 +269,15 @@ class Canvas(QWidget):
         self._undo.append(doc)
         if len(self._undo) > MAX_UNDO:
             del self._undo[: len(self._undo) - MAX_UNDO]
+        # Bound the memory too, not only the steps: drop the oldest steps (a redo list of
+        # images goes first: it is dropped by the next change anyway).
+        total = self.history_bytes()
+        while total > MAX_HISTORY_BYTES and (self._redo or self._undo):
+            total -= (self._redo.pop(0) if self._redo else self._undo.pop(0)).nbytes()
+
+    def history_bytes(self) -> int:
+        """Memory held by the undo and redo history (not the document shown)."""
+        return sum(d.nbytes() for d in self._undo) + sum(d.nbytes() for d in self._redo)
 
     def _push(self, new: Document) -> None:
         """Make ``new`` current as one undoable step."""
@@ -295,7 +319,15 @@ class Canvas(QWidget):
 
     def set_image(self, image, name: str = "") -> None:
         """Show an opened image instead of the drawing (undoable; drawing or Clear leaves it)."""
-        self._push(Document(image=image, image_name=name, _qimage=pil_to_qimage(image)))
+        q = pil_to_qimage(image)
+        if max(q.width(), q.height()) > DISPLAY_SIDE:  # one reduced copy to show, not a second full one
+            q = q.scaled(
+                DISPLAY_SIDE,
+                DISPLAY_SIDE,
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+        self._push(Document(image=image, image_name=name, _qimage=q))
 
     def set_tool(self, tool: str) -> None:
         if tool not in ("pen", "eraser"):

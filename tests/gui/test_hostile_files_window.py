@@ -4,9 +4,11 @@ weights still working, and NaN never reaches the screen as a reading or a crash.
 
 from __future__ import annotations
 
+import os
 import threading
 
 import numpy as np
+import pytest
 import torch
 from guihelpers import settle
 from PySide6.QtCore import QEvent, Qt, QTimer
@@ -116,3 +118,53 @@ def test_nan_outputs_are_never_shown_as_a_reading_and_hovering_nan_maps_paints(q
     detail.grab()  # paints; an exception in paintEvent fails the test (pytest-qt)
     window.panel.grab()
     window.maps.grab()
+
+
+# --------------------------------------------------------------------------- images
+
+
+def test_a_postscript_file_named_png_is_refused_by_a_dialog_and_nothing_is_started(
+    qtbot, window, dialogs, tmp_path, monkeypatch
+):
+    import subprocess
+
+    monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: pytest.fail("an external program was started"))
+    path = tmp_path / "digit.png"
+    path.write_bytes(b"%!PS-Adobe-3.0\n%%BoundingBox: 0 0 28 28\n{ } loop\n")
+    draw_strokes(window.canvas, DIGIT_STROKES[2])
+    settle(qtbot, window)
+    strokes = window.canvas.strokes()
+    assert window.open_image(path) is False
+    ((title, text),) = dialogs.errors
+    assert "digit.png is a PostScript/EPS file, which this app does not open" in text
+    assert window.canvas.image() is None and len(window.canvas.strokes()) == len(strokes)
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="reads the resident size from /proc")
+def test_opening_a_large_photo_many_times_keeps_the_history_within_its_memory_bound(qtbot, window, tmp_path):
+    from PIL import Image
+
+    from lenet_draw.gui.canvas import DISPLAY_SIDE, MAX_HISTORY_BYTES
+
+    path = tmp_path / "photo.jpg"
+    grad = np.tile(np.linspace(0, 255, 3000, dtype=np.uint8), (2400, 1))
+    Image.fromarray(np.dstack([grad, grad.T[:2400, :2400].repeat(2, 1)[:, :3000], grad])).save(path, quality=80)
+    window.open_image(path)
+    settle(qtbot, window)
+    one = window.canvas._doc.nbytes()
+    start = _rss_mb()
+    for _ in range(25):
+        assert window.open_image(path)
+        settle(qtbot, window)
+    assert 25 * one > 2 * MAX_HISTORY_BYTES  # unbounded, the history would hold far more
+    assert window.canvas.history_bytes() <= MAX_HISTORY_BYTES
+    assert max(window.canvas._doc._qimage.width(), window.canvas._doc._qimage.height()) <= DISPLAY_SIDE
+    assert _rss_mb() - start < MAX_HISTORY_BYTES / 2**20 + 150
+    window.clear_action.trigger()
+    window.undo_action.trigger()  # the last image is still one undo away
+    assert window.canvas.image() is not None
