@@ -45,8 +45,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         drawn_fraction=args.drawn_fraction,
         scribble_fraction=args.scribble_fraction,
     )
+    from lenet_draw.atomic import OutputPathError
+
     command = "lenet-draw train " + " ".join(args.raw)
-    summary = run(_data_dir(args.data), args.out, cfg, command=command)
+    try:
+        summary = run(_data_dir(args.data), args.out, cfg, command=command)
+    except OutputPathError as exc:
+        raise SystemExit(f"error: {exc}") from None
     print(
         f"saved {args.out}: test accuracy {summary['test_accuracy']:.2f}% after {cfg.epochs} epochs "
         f"in {summary['seconds']:.0f} s on {summary['device']}"
@@ -55,9 +60,15 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from lenet_draw.atomic import OutputPathError
     from lenet_draw.training.data import load_split
-    from lenet_draw.training.evaluate import confusion_png, evaluate
+    from lenet_draw.training.evaluate import confusion_format, confusion_png, evaluate
 
+    if args.confusion_png:
+        try:  # before the evaluation, not after it
+            confusion_format(args.confusion_png)
+        except OutputPathError as exc:
+            raise SystemExit(f"error: {exc}") from None
     engine = _engine(args.weights, args.device)
     split = load_split(_data_dir(args.data), args.split)
     rep = evaluate(engine, split)

@@ -26,6 +26,7 @@ from typing import Any, Callable, Mapping
 
 import torch
 
+from lenet_draw.atomic import write_atomic, write_bytes_atomic
 from lenet_draw.errors import LoadCancelled, WeightsError
 from lenet_draw.model import LeNet5
 from lenet_draw.pickle_reader import PickleCancelled
@@ -457,19 +458,23 @@ def save_weights(
     convention: InputConvention = DEFAULT_CONVENTION,
     meta: Mapping[str, Any] | None = None,
 ) -> Path:
-    """Save in a format load_weights reads: a checkpoint dict (.pt) or .safetensors."""
+    """Save in a format load_weights reads: a checkpoint dict (.pt) or .safetensors.
+
+    Written to a temporary file beside ``path`` and renamed over it: a kill at any moment
+    leaves the old file or the new one, never a truncated one."""
     path = Path(path)
     clean = validate_state_dict(state_dict)
     meta = dict(meta or {})
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".safetensors":
-        from safetensors.torch import save_file
+        from safetensors.torch import save
 
-        save_file(
+        data = save(
             dict(clean),
-            str(path),
             metadata={"format": FORMAT_TAG, "input": json.dumps(asdict(convention)), "meta": json.dumps(meta)},
         )
+        write_bytes_atomic(path, data)
     else:
-        torch.save({"format": FORMAT_TAG, "state_dict": clean, "input": asdict(convention), "meta": meta}, str(path))
+        obj = {"format": FORMAT_TAG, "state_dict": clean, "input": asdict(convention), "meta": meta}
+        write_atomic(path, lambda f: torch.save(obj, f))
     return path

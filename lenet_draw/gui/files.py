@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QTimer
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QPushButton
 
+from lenet_draw.atomic import write_bytes_atomic
 from lenet_draw.errors import ImageError, LoadCancelled, WeightsError
 from lenet_draw.gui import prefs
 from lenet_draw.gui.background import Background
@@ -157,14 +158,31 @@ class FileHandling:
         return True
 
     def save_drawing(self, path: str | Path) -> bool:
+        """Save the drawing as PNG: written beside ``path`` and renamed over it, so a crash never
+        leaves a half-written file. A suffix added here never replaces a file nobody confirmed."""
         path = Path(path)
         if path.suffix.lower() != ".png":
             path = path.with_name(path.name + ".png")
+            if path.exists():
+                self.show_error(
+                    "Not saved",
+                    f"{path.name} already exists; choose it by its full name to replace it, or another name.",
+                )
+                return False
         if self.canvas.is_empty():
             self.show_error("Nothing to save", "The canvas is empty: draw a digit first.")
             return False
-        if not self.canvas.render_drawing().save(str(path), "PNG"):
-            self.show_error("Cannot save", f"{path} could not be written.")
+        data = QByteArray()
+        buf = QBuffer(data)
+        buf.open(QIODevice.OpenModeFlag.WriteOnly)
+        ok = self.canvas.render_drawing().save(buf, "PNG")
+        buf.close()
+        try:
+            if not ok:
+                raise OSError(0, "the picture could not be encoded")
+            write_bytes_atomic(path, bytes(data.data()))
+        except OSError as exc:
+            self.show_error("Cannot save", f"{path} could not be written: {exc.strerror or exc}.")
             return False
         self.statusBar().showMessage(f"Saved {path}", 5000)
         return True
@@ -215,8 +233,12 @@ class FileHandling:
 
     def _ask_save_path(self, caption: str, filters: str) -> str | None:
         start = str(Path(prefs.last_dir(self.settings)) / "digit.png")
-        path, _ = QFileDialog.getSaveFileName(self, caption, start, filters)
-        return path or None
+        dialog = QFileDialog(self, caption, start, filters)
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix("png")  # the dialog adds it, then asks before replacing that file
+        if dialog.exec() and dialog.selectedFiles():
+            return dialog.selectedFiles()[0]
+        return None
 
     def _show_error(self, title: str, text: str) -> None:
         QMessageBox.warning(self, title, text)

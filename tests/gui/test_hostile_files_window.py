@@ -168,3 +168,43 @@ def test_opening_a_large_photo_many_times_keeps_the_history_within_its_memory_bo
     window.clear_action.trigger()
     window.undo_action.trigger()  # the last image is still one undo away
     assert window.canvas.image() is not None
+
+
+# --------------------------------------------------------------------------- saving
+
+
+def test_saving_as_scan_never_silently_replaces_scan_png(qtbot, window, dialogs, tmp_path):
+    existing = tmp_path / "scan.png"
+    existing.write_bytes(b"someone's scan")
+    draw_strokes(window.canvas, DIGIT_STROKES[4])
+    dialogs.save_answer = str(tmp_path / "scan")
+    window.save_action.trigger()
+    ((title, text),) = dialogs.errors
+    assert "scan.png already exists" in text
+    assert existing.read_bytes() == b"someone's scan"
+    dialogs.save_answer = str(existing)  # named in full (the dialog asked): replaced
+    window.save_action.trigger()
+    from PIL import Image
+
+    with Image.open(existing) as im:
+        assert im.format == "PNG"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scan.png"]
+
+
+def test_a_save_that_fails_keeps_the_old_png_whole(qtbot, window, dialogs, tmp_path, monkeypatch):
+    from lenet_draw import atomic
+
+    path = tmp_path / "digit.png"
+    path.write_bytes(b"the old drawing")
+    draw_strokes(window.canvas, DIGIT_STROKES[5])
+
+    def full_disk(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(atomic.os, "replace", full_disk)
+    dialogs.save_answer = str(path)
+    window.save_action.trigger()
+    ((title, text),) = dialogs.errors
+    assert "could not be written: No space left on device." in text
+    assert path.read_bytes() == b"the old drawing"
+    assert [p.name for p in tmp_path.iterdir()] == ["digit.png"]
