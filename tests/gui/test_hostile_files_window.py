@@ -208,3 +208,49 @@ def test_a_save_that_fails_keeps_the_old_png_whole(qtbot, window, dialogs, tmp_p
     assert "could not be written: No space left on device." in text
     assert path.read_bytes() == b"the old drawing"
     assert [p.name for p in tmp_path.iterdir()] == ["digit.png"]
+
+
+# --------------------------------------------------------------------------- Recent Weights at start-up
+
+
+def test_100000_recent_entries_are_cut_without_looking_at_each(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtCore import QSettings
+
+    from lenet_draw.gui import prefs
+
+    ini = tmp_path / "settings.ini"
+    items = ", ".join(f"/nowhere/w{i}.pt" for i in range(100_000))
+    ini.write_text(f"[General]\nrecentWeights={items}\n")
+    looked = []
+    real = prefs._kind
+    monkeypatch.setattr(prefs, "_kind", lambda p: (looked.append(p), real(p))[1])
+    s = QSettings(str(ini), QSettings.Format.IniFormat)
+    notes = prefs.check(s)
+    assert len(looked) <= prefs.MAX_RECENT_EXAMINED
+    assert prefs.recent_paths(s) == []
+    assert any("more entries than it looks at; they were removed" in n for n in notes)
+    assert len(prefs._as_list(s.value(prefs.RECENT_KEY))) == 0
+
+
+def test_a_recent_entry_on_a_mount_that_hangs_does_not_block_start_up(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtCore import QSettings
+
+    from lenet_draw.gui import prefs
+
+    release = threading.Event()
+    real = prefs._kind
+
+    def hanging(p):
+        if p.startswith("/mnt/hung"):
+            release.wait(60)
+        return real(p)
+
+    monkeypatch.setattr(prefs, "_kind", hanging)
+    s = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    s.setValue(prefs.RECENT_KEY, ["/mnt/hung/w.pt"])
+    try:
+        notes = prefs.check(s)
+        assert not release.is_set()  # check() returned while the file system still had not answered
+        assert prefs.recent_paths(s) == ["/mnt/hung/w.pt"] and notes == []  # kept: checked when opened
+    finally:
+        release.set()
