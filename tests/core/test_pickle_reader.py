@@ -24,7 +24,7 @@ from lenet_draw.pickle_reader import ACCEPTED_OPCODES, Limits, PickleRefused, lo
 SMALL = Limits(max_bytes=4096, max_ops=300, max_nodes=60, max_depth=6, max_str=64, max_int_bytes=16, max_marks=8)
 
 _FUZZ = settings(
-    max_examples=int(os.environ.get("LENET_DRAW_FUZZ_EXAMPLES", "150")),
+    max_examples=int(os.environ.get("LENET_DRAW_FUZZ_EXAMPLES", "100")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
