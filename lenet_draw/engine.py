@@ -117,13 +117,13 @@ class Engine:
 
     def load(self, path: str | Path) -> Weights:
         """Load a weights file; on any problem raise WeightsError and keep the current weights."""
-        w = load_weights(path)
+        return self.use(load_weights(path))
+
+    def use(self, w: Weights) -> Weights:
+        """Start using weights already read and validated (by ``load_weights`` on another thread,
+        or personalised ones); the device stays."""
         self._install(w)
         return w
-
-    def use(self, w: Weights) -> None:
-        """Start using weights already validated (e.g. personalised ones); the device stays."""
-        self._install(w)
 
     def set_device(self, name: str) -> str:
         dev = devices.resolve(name)

@@ -15,3 +15,11 @@ class DeviceError(ValueError):
 
 class ImageError(ValueError):
     """An image file cannot be used; ``str(err)`` says why in plain words."""
+
+
+class LoadCancelled(Exception):
+    """Loading a file was cancelled by the person (not an error to show)."""
+
+
+class OutputPathError(ValueError):
+    """An output path cannot be written; ``str(err)`` says why in one sentence."""

@@ -5,12 +5,18 @@ one sentence a person understands: missing file, folder, no permission, not an i
 or damaged, no pixels, or too many pixels. The size is checked from the header before anything
 is decoded, so a small file that claims billions of pixels (a decompression bomb) costs nothing.
 
+Only the decoders in ``FORMATS`` are ever used, whatever the file's name or content says:
+pillow otherwise picks one by content, and hands PostScript, EPS and PDF to an external
+program (Ghostscript), and decodes ICO/ICNS frames while it opens them, before any size check.
+Those are refused with a sentence.
+
 Pure pillow: no Qt, no torch.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import warnings
 from pathlib import Path
 
@@ -25,6 +31,18 @@ MAX_IMAGE_PIXELS = 64_000_000
 MAX_FILE_BYTES = 512 * 1024 * 1024
 #: JPEGs are decoded at reduced scale down to about this size; the digit ends up 20 pixels tall.
 _DRAFT_SIZE = (2048, 2048)
+#: The only decoders used: pillow's own, none of which calls another program, and none of
+#: which decodes pixels before the size check. (PPM covers .pgm/.ppm/.pbm.)
+FORMATS = ("PNG", "JPEG", "BMP", "GIF", "TIFF", "WEBP", "PPM")
+#: Formats recognised by their first bytes to say what a refused file is.
+_REFUSED_KINDS = (
+    (b"%!PS", "a PostScript/EPS file"),
+    (b"\xc5\xd0\xd3\xc6", "an EPS file"),
+    (b"%PDF", "a PDF document"),
+    (b"\x00\x00\x01\x00", "an icon file (ICO)"),
+    (b"\x00\x00\x02\x00", "a cursor file (CUR)"),
+    (b"icns", "a macOS icon file (ICNS)"),
+)
 
 
 def _name(path: Path) -> str:
@@ -52,14 +70,18 @@ def open_image(path: str | os.PathLike) -> Image.Image:
     try:
         if not path.exists():
             raise ImageError(f"{path} does not exist.")
-        if path.is_dir():
+        st = path.stat()
+        if stat.S_ISDIR(st.st_mode):
             raise ImageError(f"{_name(path)} is a folder, not an image.")
-        size = path.stat().st_size
+        if not stat.S_ISREG(st.st_mode):  # a pipe would block the open, a device never end
+            kind = "a named pipe (FIFO)" if stat.S_ISFIFO(st.st_mode) else "a device or other special file"
+            raise ImageError(f"{_name(path)} is {kind}, not an image file.")
+        size = st.st_size
         if size == 0:
             raise ImageError(f"{_name(path)} is empty.")
         if size > MAX_FILE_BYTES:
             raise ImageError(f"{_name(path)} is {size / 2**20:.0f} MB, too large for a picture of a digit.")
-        f = open(path, "rb")
+        f = open(path, "rb", opener=lambda p, fl: os.open(p, fl | getattr(os, "O_NONBLOCK", 0)))
     except PermissionError as exc:
         raise ImageError(f"{_name(path)} cannot be read: permission denied.") from exc
     except OSError as exc:
@@ -68,15 +90,24 @@ def open_image(path: str | os.PathLike) -> Image.Image:
         with warnings.catch_warnings():
             # PIL warns on large images and raises past twice its own limit; ours is lower.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            head = f.read(16)
+            f.seek(0)
+            for magic, kind in _REFUSED_KINDS:
+                if head.startswith(magic):
+                    raise ImageError(
+                        f"{_name(path)} is {kind}, which this app does not open; use PNG, JPEG, BMP, GIF, TIFF or WebP."
+                    )
             try:
-                im = Image.open(f)
+                im = Image.open(f, formats=FORMATS)
             except Image.DecompressionBombError as exc:
                 raise ImageError(
                     f"{_name(path)} claims more pixels than any picture of a digit needs; it was refused "
                     "before decoding, to keep memory safe."
                 ) from exc
             except UnidentifiedImageError as exc:
-                raise ImageError(f"{_name(path)} is not an image in a format this app can read.") from exc
+                raise ImageError(
+                    f"{_name(path)} is not an image in a format this app can read (PNG, JPEG, BMP, GIF, TIFF, WebP)."
+                ) from exc
             except Exception as exc:  # a damaged header can fail in many ways
                 raise ImageError(f"{_name(path)} is not a readable image: its header is damaged.") from exc
             with im:
@@ -105,4 +136,4 @@ def open_image(path: str | os.PathLike) -> Image.Image:
     return shrink(upright)
 
 
-__all__ = ["ImageError", "MAX_IMAGE_PIXELS", "open_image"]
+__all__ = ["FORMATS", "ImageError", "MAX_IMAGE_PIXELS", "open_image"]

@@ -1,40 +1,63 @@
 """Weights files: load, validate against LeNet-5, save.
 
-Nothing a user opens can run code: ``.pt``/``.pth`` files go through
-``torch.load(..., weights_only=True)`` and ``.safetensors`` through safetensors. Every problem
-ends in one ``WeightsError`` whose message is a sentence a person understands. A file is
-validated completely before anything uses it, so a bad one never half-replaces good weights.
+Nothing a user opens can run code, crash, hang or fill memory: the file is read once into
+memory (a regular file of at most ``MAX_FILE_BYTES``, no mmap), ``.pt``/``.pth`` files are read
+by ``ptfile`` (a bounded pickle grammar, never ``torch.load``) and ``.safetensors`` by
+safetensors from those bytes, with its header and metadata bounded. Every problem ends in one
+``WeightsError`` whose message is a sentence a person understands. A file is validated
+completely, including that the network's output is finite, before anything uses it, so a bad
+one never half-replaces good weights.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
-import pickle
+import reprlib
+import stat
+import struct
 import zipfile
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import torch
 
-from lenet_draw.errors import WeightsError
+from lenet_draw.atomic import write_atomic, write_bytes_atomic
+from lenet_draw.errors import LoadCancelled, WeightsError
 from lenet_draw.model import LeNet5
+from lenet_draw.pickle_reader import PickleCancelled
+from lenet_draw.ptfile import PtError, UnusableTensor, read_pt
 
 #: Files larger than this are refused before reading: LeNet-5's weights take about 250 kB.
 MAX_FILE_BYTES = 64 * 1024 * 1024
 FORMAT_TAG = "lenet-draw/1"
 _CHECKPOINT_KEYS = ("state_dict", "model_state_dict", "model", "net", "weights")
 _PREFIXES = ("module.", "model.", "net.", "_orig_mod.")
+#: |mean|, std and scale of an input convention, and what it makes of a pixel, stay within
+#: this; std and scale are at least 1/MAX_CONVENTION. Weights stay within MAX_ABS_WEIGHT.
+#: Together they keep every activation finite in float32 for any drawing: C1 sums 25 products
+#: of at most 1e6 x 1e6, every later layer sees tanh outputs of at most 1.
+MAX_CONVENTION = 1e6
+MAX_ABS_WEIGHT = 1e6
+#: A .safetensors header, and each metadata text in it, at most this long.
+MAX_HEADER_BYTES = 1 << 20
+MAX_METADATA_TEXT = 1 << 16
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxlong, _REPR.maxother = 2, 40, 40, 40
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 4
 
 
 def _brief(v: Any, limit: int = 40) -> str:
-    """repr() cut short, for values read from a file (a 5000-digit int cannot even be printed)."""
+    """A bounded repr() of a value read from a file: a few items of a few levels, cut short
+    (a nested list can have billions of paths; a 5000-digit int cannot even be printed)."""
     try:
-        text = repr(v)
-    except ValueError:
+        text = _REPR.repr(v)
+    except (ValueError, RecursionError, MemoryError):
         return f"a {type(v).__name__} too large to show"
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -66,6 +89,18 @@ class InputConvention:
                 raise WeightsError(f"The file's input convention has an invalid {name}: {_brief(v)}.")
         if self.std <= 0 or self.scale <= 0:
             raise WeightsError("The file's input convention needs a positive std and scale.")
+        lo, hi = 1 / MAX_CONVENTION, MAX_CONVENTION
+        if not (lo <= self.std <= hi and lo <= self.scale <= hi and abs(self.mean) <= hi):
+            raise WeightsError(
+                f"The file's input convention (mean {self.mean:.3g}, std {self.std:.3g}, scale {self.scale:.3g}) "
+                f"is out of range: std and scale must lie between {lo:g} and {hi:g}, the mean within {hi:g}."
+            )
+        reach = max(abs(self.mean), abs(self.scale - self.mean)) / self.std
+        if reach > MAX_CONVENTION:
+            raise WeightsError(
+                f"The file's input convention turns pixels into values up to {reach:.3g}; at most {hi:g} "
+                "keeps the network's arithmetic finite."
+            )
         if not isinstance(self.ink, str) or self.ink not in ("light", "dark"):
             raise WeightsError(f"The file's input convention names ink {_brief(self.ink)}; expected 'light' or 'dark'.")
 
@@ -131,25 +166,31 @@ def _strip_prefixes(sd: Mapping[str, Any]) -> "OrderedDict[str, Any]":
     out: OrderedDict[str, Any] = OrderedDict()
     for k, v in sd.items():
         name = str(k)
-        changed = True
-        while changed:
-            changed = False
+        i = 0  # linear in the key's length: a key can repeat a prefix a million times
+        while True:
             for p in _PREFIXES:
-                if name.startswith(p):
-                    name, changed = name[len(p) :], True
-        out[name] = v
+                if name.startswith(p, i):
+                    i += len(p)
+                    break
+            else:
+                break
+        out[name[i:]] = v
     return out
+
+
+def _tensorlike(v: Any) -> bool:
+    return isinstance(v, (torch.Tensor, UnusableTensor))
 
 
 def _find_state_dict(obj: Any) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
     """(state_dict, the checkpoint around it or {})."""
     if not isinstance(obj, Mapping):
         raise WeightsError(f"The file holds a {type(obj).__name__}, not a state_dict or a checkpoint dictionary.")
-    if obj and all(isinstance(v, torch.Tensor) for v in obj.values()):
+    if obj and all(_tensorlike(v) for v in obj.values()):
         return obj, {}
     for key in _CHECKPOINT_KEYS:
         inner = obj.get(key)
-        if isinstance(inner, Mapping) and inner and all(isinstance(v, torch.Tensor) for v in inner.values()):
+        if isinstance(inner, Mapping) and inner and all(_tensorlike(v) for v in inner.values()):
             return inner, obj
     raise WeightsError(
         "The file is a dictionary but holds no state_dict (looked for tensors at the top level "
@@ -185,6 +226,10 @@ def validate_state_dict(sd: Mapping[str, Any]) -> "OrderedDict[str, torch.Tensor
     clean: OrderedDict[str, torch.Tensor] = OrderedDict()
     for k in expected:
         v = sd[k]
+        if isinstance(v, UnusableTensor):
+            if v.shape is not None and tuple(v.shape) != tuple(_EXPECTED[k]):
+                raise WeightsError(f"'{k}' has shape {_shape(v.shape)}; LeNet-5 needs {_shape(_EXPECTED[k])}.")
+            raise WeightsError(f"'{k}' {v.kind}; weights must be a plain dense tensor.")
         if not isinstance(v, torch.Tensor):
             raise WeightsError(f"'{k}' is a {type(v).__name__}, not a tensor.")
         if tuple(v.shape) != tuple(_EXPECTED[k]):
@@ -201,6 +246,12 @@ def validate_state_dict(sd: Mapping[str, Any]) -> "OrderedDict[str, torch.Tensor
         v = v.detach().to("cpu", torch.float32).contiguous()
         if not torch.isfinite(v).all():
             raise WeightsError(f"'{k}' contains NaN or infinite values.")
+        biggest = float(v.abs().max()) if v.numel() else 0.0
+        if biggest > MAX_ABS_WEIGHT:
+            raise WeightsError(
+                f"'{k}' holds values up to {biggest:.3g}; LeNet-5's arithmetic overflows with weights "
+                f"beyond {MAX_ABS_WEIGHT:g}."
+            )
         clean[k] = v
     return clean
 
@@ -218,31 +269,42 @@ def _names(keys: list[str], limit: int = 4) -> str:
     return shown + (f" and {more} more" if more > 0 else "")
 
 
-def _read_safetensors(path: Path) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+def _read_safetensors(data: bytes, name: str) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+    """Parse .safetensors from bytes in memory (no mmap: a file changed while it is read
+    cannot kill the process), its header and metadata bounded."""
     try:
-        from safetensors import safe_open
+        from safetensors.torch import load as load_safetensors
     except ImportError as exc:  # pragma: no cover - safetensors is a dependency
         raise WeightsError("Reading .safetensors files needs the 'safetensors' package.") from exc
+    if len(data) < 8:
+        raise WeightsError(f"{name} is not a readable .safetensors file (it is too short).")
+    (n,) = struct.unpack("<Q", data[:8])
+    if n > MAX_HEADER_BYTES or n > len(data) - 8:
+        raise WeightsError(f"{name} is not a readable .safetensors file (its header is too long or cut off).")
     try:
-        tensors: dict[str, torch.Tensor] = OrderedDict()
-        with safe_open(str(path), framework="pt") as f:
-            meta = dict(f.metadata() or {})
-            for k in f.keys():
-                tensors[k] = f.get_tensor(k)
+        header = json.loads(data[8 : 8 + n])
+    except (ValueError, RecursionError, MemoryError):
+        raise WeightsError(f"{name} is not a readable .safetensors file (its header is not JSON).") from None
+    meta = header.get("__metadata__") if isinstance(header, dict) else None
+    meta = meta if isinstance(meta, dict) else {}
+    try:
+        tensors = load_safetensors(data)
     except Exception as exc:  # safetensors raises its own error types and plain ones
-        raise WeightsError(f"{path.name} is not a readable .safetensors file ({_short(exc)}).") from exc
+        raise WeightsError(f"{name} is not a readable .safetensors file ({_short(exc)}).") from exc
     checkpoint: dict[str, Any] = {}
-    if "input" in meta:
+    for key in ("input", "meta"):
+        text = meta.get(key)
+        if not isinstance(text, str):
+            continue
         try:
-            checkpoint["input"] = json.loads(meta["input"])
-        except (ValueError, RecursionError):
-            raise WeightsError(f"{path.name} has an unreadable input convention in its metadata.") from None
-    if "meta" in meta:
-        try:
-            checkpoint["meta"] = json.loads(meta["meta"])
-        except (ValueError, RecursionError):
-            checkpoint["meta"] = {}
-    return tensors, checkpoint
+            if len(text) > MAX_METADATA_TEXT:
+                raise ValueError("too long")
+            checkpoint[key] = json.loads(text)
+        except (ValueError, RecursionError, MemoryError):
+            if key == "input":
+                raise WeightsError(f"{name} has an unreadable input convention in its metadata.") from None
+            checkpoint[key] = {}
+    return OrderedDict(sorted(tensors.items())), checkpoint
 
 
 def _short(exc: BaseException) -> str:
@@ -250,109 +312,143 @@ def _short(exc: BaseException) -> str:
     return text[:160]
 
 
-def _check_zip_size(path: Path) -> None:
-    """Refuse a zip whose entries expand beyond MAX_FILE_BYTES before torch decompresses it.
+def _check_zip_size(data: bytes, name: str) -> None:
+    """Refuse a zip whose entries declare more than MAX_FILE_BYTES before any is inflated.
 
-    torch reads deflated entries too, so a small file could otherwise ask for gigabytes.
+    (What an entry really inflates to is bounded again while it is read, in ``ptfile``.)
     """
     try:
-        with zipfile.ZipFile(path) as z:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
             total = sum(max(0, i.file_size) for i in z.infolist())
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
-        raise WeightsError(
-            f"{path.name} is not a readable weights file: it may be truncated or in another format."
-        ) from exc
+        raise WeightsError(f"{name} is not a readable weights file: it may be truncated or in another format.") from exc
     if total > MAX_FILE_BYTES:
         raise WeightsError(
-            f"{path.name} expands to {total / 2**20:.0f} MB when unpacked; LeNet-5 weights take about "
+            f"{name} expands to {total / 2**20:.0f} MB when unpacked; LeNet-5 weights take about "
             "0.25 MB, so it was refused without unpacking it."
         )
 
 
-def _read_torch(path: Path) -> Any:
+def _read_torch(data: bytes, name: str, cancel: Callable[[], bool] | None) -> Any:
     try:
-        return torch.load(str(path), map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        msg = str(exc)
-        # torch words every weights_only refusal alike; only these mean the file asked for objects
-        # (garbage after a pickle header reads "Unsupported operand" and is just unreadable).
-        if any(
-            w in msg
-            for w in ("Unsupported global", "GLOBAL", "reduce", "Can only build", "Can only create", "allowlist")
-        ):
+        return read_pt(data, MAX_FILE_BYTES, cancel)
+    except PtError as exc:
+        if exc.code:
             raise WeightsError(
-                f"{path.name} contains Python objects other than tensors; it was refused because "
+                f"{name} contains Python objects other than tensors; it was refused because "
                 "opening it could run code. Save the weights with torch.save(model.state_dict(), ...)."
-            ) from exc
-        raise WeightsError(f"{path.name} is not a readable weights file ({_short(exc)}).") from exc
-    except (
-        RuntimeError,
-        EOFError,
-        zipfile.BadZipFile,
-        ValueError,
-        OSError,
-        KeyError,
-        IndexError,
-        TypeError,
-        AttributeError,
-        UnicodeDecodeError,
-        OverflowError,
-        MemoryError,
-    ) as exc:
-        raise WeightsError(
-            f"{path.name} is not a readable weights file: it may be truncated or in another format."
-        ) from exc
-    except Exception as exc:  # a damaged file can make the unpickler fail in any way
-        raise WeightsError(
-            f"{path.name} is not a readable weights file ({type(exc).__name__} while unpacking it)."
-        ) from exc
+            ) from None
+        raise WeightsError(f"{name} is not a readable weights file ({exc.reason}).") from None
 
 
-def load_weights(path: str | os.PathLike) -> Weights:
-    """Read and validate a weights file; raise WeightsError with a clear sentence if unusable."""
-    path = Path(path)
+def _not_a_file(st: os.stat_result) -> str:
+    mode = st.st_mode
+    for test, what in (
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISCHR, "a device"),
+        (stat.S_ISBLK, "a disk device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return what
+    return "not a regular file"
+
+
+def _nonblocking(path: str, flags: int) -> int:
+    # A FIFO swapped in after the check must not block the open.
+    return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The whole file, if it is a regular file of 1 byte to MAX_FILE_BYTES; else WeightsError."""
     try:
-        # The size is checked before the file is opened: a file of gigabytes is never read.
+        # The kind and size are checked before the file is opened: a file of gigabytes, a pipe
+        # or a device is never read.
         if not path.exists():
             raise WeightsError(f"{path} does not exist.")
-        if path.is_dir():
+        st = path.stat()
+        if stat.S_ISDIR(st.st_mode):
             raise WeightsError(f"{path} is a folder, not a weights file.")
-        size = path.stat().st_size
-        if size == 0:
+        if not stat.S_ISREG(st.st_mode):
+            raise WeightsError(f"{path.name} is {_not_a_file(st)}, not a weights file.")
+        if st.st_size == 0:
             raise WeightsError(f"{path.name} is empty.")
-        if size > MAX_FILE_BYTES:
+        if st.st_size > MAX_FILE_BYTES:
             raise WeightsError(
-                f"{path.name} is {size / 2**20:.0f} MB; LeNet-5 weights take about 0.25 MB, so this is "
+                f"{path.name} is {st.st_size / 2**20:.0f} MB; LeNet-5 weights take about 0.25 MB, so this is "
                 "not a LeNet-5 weights file."
             )
-        with open(path, "rb") as f:
-            head = f.read(16)
+        with open(path, "rb", opener=_nonblocking) as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise WeightsError(f"{path.name} is {_not_a_file(st)}, not a weights file.")
+            data = f.read(MAX_FILE_BYTES + 1)
     except PermissionError as exc:
         raise WeightsError(f"{path.name} cannot be read: permission denied.") from exc
     except OSError as exc:  # name too long, I/O error, a parent folder that cannot be entered ...
         raise WeightsError(f"{path.name[:80]} cannot be read: {exc.strerror or _short(exc)}.") from exc
-    if path.suffix.lower() == ".safetensors":
-        sd, checkpoint = _read_safetensors(path)
-    else:
-        if not (head.startswith(b"PK") or head[:1] == b"\x80"):
-            raise WeightsError(
-                f"{path.name} is not a PyTorch weights file (use a .pt/.pth saved by torch.save, "
-                "or a .safetensors file)."
-            )
-        if head.startswith(b"PK"):
-            _check_zip_size(path)
-        obj = _read_torch(path)
-        sd, checkpoint = _find_state_dict(obj)
+    if not data:
+        raise WeightsError(f"{path.name} is empty.")
+    if len(data) > MAX_FILE_BYTES:
+        raise WeightsError(f"{path.name} grew past {MAX_FILE_BYTES // 2**20} MB while it was read.")
+    return data
+
+
+def _check_output_finite(state: Mapping[str, torch.Tensor], convention: InputConvention, name: str) -> None:
+    """Run the network on blank, full and random inputs: every output must be finite."""
+    model = LeNet5()
+    model.load_state_dict(state)
+    model.eval()
+    probe = torch.stack(
+        [
+            torch.zeros(1, 32, 32),
+            torch.ones(1, 32, 32),
+            torch.rand(1, 32, 32, generator=torch.Generator().manual_seed(0)),
+        ]
+    )
+    with torch.no_grad():
+        out = torch.softmax(model(convention.apply(probe)), dim=1)
+    if not torch.isfinite(out).all():
+        raise WeightsError(f"{name} gives NaN or infinite outputs; these weights cannot read a digit.")
+
+
+def load_weights(path: str | os.PathLike, cancel: Callable[[], bool] | None = None) -> Weights:
+    """Read and validate a weights file; raise WeightsError with a clear sentence if unusable.
+
+    ``cancel`` is polled while the file is read; when it returns True, LoadCancelled is raised.
+    """
+    path = Path(path)
+    data = _read_bytes(path)
+    name = path.name
+    try:
+        if path.suffix.lower() == ".safetensors":
+            sd, checkpoint = _read_safetensors(data, name)
+        else:
+            if not (data.startswith(b"PK") or data[:1] == b"\x80"):
+                raise WeightsError(
+                    f"{name} is not a PyTorch weights file (use a .pt/.pth saved by torch.save, "
+                    "or a .safetensors file)."
+                )
+            if data.startswith(b"PK"):
+                _check_zip_size(data, name)
+            obj = _read_torch(data, name, cancel)
+            sd, checkpoint = _find_state_dict(obj)
+    except PickleCancelled:
+        raise LoadCancelled(f"Loading {name} was cancelled.") from None
+    del data
     state = validate_state_dict(sd)
     convention = DEFAULT_CONVENTION
     raw_conv = checkpoint.get("input") if isinstance(checkpoint, Mapping) else None
     if isinstance(raw_conv, Mapping):
         try:
             convention = InputConvention.from_mapping(raw_conv)
-        except (TypeError, OverflowError, RecursionError) as exc:
-            raise WeightsError(f"{path.name} has an unreadable input convention ({_short(exc)}).") from exc
+        except (TypeError, OverflowError, RecursionError, ValueError, RuntimeError, NotImplementedError) as exc:
+            if isinstance(exc, WeightsError):
+                raise
+            raise WeightsError(f"{name} has an unreadable input convention ({_short(exc)}).") from exc
     meta = checkpoint.get("meta") if isinstance(checkpoint, Mapping) else None
-    meta = dict(meta) if isinstance(meta, Mapping) else {}
+    meta = {k: v for k, v in meta.items() if isinstance(k, str)} if isinstance(meta, Mapping) else {}
+    _check_output_finite(state, convention, name)
     return Weights(state_dict=state, convention=convention, meta=meta, source=str(path))
 
 
@@ -362,19 +458,23 @@ def save_weights(
     convention: InputConvention = DEFAULT_CONVENTION,
     meta: Mapping[str, Any] | None = None,
 ) -> Path:
-    """Save in a format load_weights reads: a checkpoint dict (.pt) or .safetensors."""
+    """Save in a format load_weights reads: a checkpoint dict (.pt) or .safetensors.
+
+    Written to a temporary file beside ``path`` and renamed over it: a kill at any moment
+    leaves the old file or the new one, never a truncated one."""
     path = Path(path)
     clean = validate_state_dict(state_dict)
     meta = dict(meta or {})
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".safetensors":
-        from safetensors.torch import save_file
+        from safetensors.torch import save
 
-        save_file(
+        data = save(
             dict(clean),
-            str(path),
             metadata={"format": FORMAT_TAG, "input": json.dumps(asdict(convention)), "meta": json.dumps(meta)},
         )
+        write_bytes_atomic(path, data)
     else:
-        torch.save({"format": FORMAT_TAG, "state_dict": clean, "input": asdict(convention), "meta": meta}, str(path))
+        obj = {"format": FORMAT_TAG, "state_dict": clean, "input": asdict(convention), "meta": meta}
+        write_atomic(path, lambda f: torch.save(obj, f))
     return path

@@ -435,5 +435,7 @@ def main(args) -> int:
     print(report(res))
     print(f"(bench took {res['seconds']:.0f} s)")
     if getattr(args, "json", None):
-        Path(args.json).write_text(json.dumps(res, indent=2))
+        from lenet_draw.atomic import write_bytes_atomic
+
+        write_bytes_atomic(args.json, json.dumps(res, indent=2).encode())
     return 0

@@ -35,7 +35,7 @@ class BigDigit(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)  # paints every pixel itself
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.setFixedHeight(108)
-        self.state = "empty"  # "empty" | "sure" | "unsure" | "waiting"
+        self.state = "empty"  # "empty" | "sure" | "unsure" | "waiting" | "invalid"
         self.digit: int | None = None
         self.confidence = 0.0
         self.runner_up: tuple[int, float] | None = None
@@ -46,6 +46,8 @@ class BigDigit(QWidget):
             return "Loading LeNet-5…"
         if self.state == "empty":
             return "Draw a digit"
+        if self.state == "invalid":
+            return "No reading: the network's output is not a number"
         if self.state == "unsure":
             second = f", or {self.runner_up[0]} ({self.runner_up[1]:.0%})" if self.runner_up else ""
             return f"Unsure: best guess {self.digit} ({self.confidence:.0%}){second}"
@@ -60,7 +62,7 @@ class BigDigit(QWidget):
     def refresh(self) -> None:
         """Repaint the parts whose content changed (call after changing state, digit, confidence)."""
         shown = (
-            self.state if self.state in ("empty", "waiting") else (self.state, self.digit),
+            self.state if self.state in ("empty", "waiting", "invalid") else (self.state, self.digit),
             (self.state == "unsure", self.caption()),
         )
         old, self._shown = self._shown, shown
@@ -87,7 +89,7 @@ class BigDigit(QWidget):
             big.setPixelSize(70)
             big.setBold(True)
             p.setFont(big)
-            if self.state in ("empty", "waiting"):
+            if self.state in ("empty", "waiting", "invalid"):
                 p.setPen(QPen(QColor("#ced4da"), 2, Qt.PenStyle.DashLine))
                 p.setBrush(Qt.BrushStyle.NoBrush)
                 p.drawRoundedRect(QRectF(top.center().x() - 26, top.y() + 8, 52, top.height() - 14), 8, 8)
@@ -357,7 +359,11 @@ class PredictionPanel(QWidget):
     def headline(self) -> str:
         """What the person reads above the bars."""
         d = self.digit_view
-        main = "–" if d.state in ("empty", "waiting") else (f"{d.digit}?" if d.state == "unsure" else str(d.digit))
+        main = (
+            "–"
+            if d.state in ("empty", "waiting", "invalid")
+            else (f"{d.digit}?" if d.state == "unsure" else str(d.digit))
+        )
         return f"{main} {d.caption()}"
 
     def show_prediction(self, pred) -> None:
@@ -365,6 +371,10 @@ class PredictionPanel(QWidget):
         d = self.digit_view
         if pred is None:
             d.state, d.digit, d.confidence, d.runner_up = "empty", None, 0.0, None
+            self.bars.set_probabilities(None)
+        elif not np.isfinite(np.asarray(pred.probabilities, dtype=np.float64)).all():
+            # Never shown as a reading: "0 nan% confident" would look like a sure answer.
+            d.state, d.digit, d.confidence, d.runner_up = "invalid", None, 0.0, None
             self.bars.set_probabilities(None)
         else:
             probs = np.asarray(pred.probabilities, dtype=np.float64)

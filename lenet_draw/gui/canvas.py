@@ -43,6 +43,17 @@ PEN_WIDTH = PEN_WIDTHS[DEFAULT_PEN]
 ERASER_RADIUS = 0.045
 #: Undo steps kept; older ones are dropped so a long session's memory stays flat.
 MAX_UNDO = 500
+#: Memory the undo and redo history may hold (opened images, their display copies, strokes);
+#: the oldest steps are dropped beyond it, so opening photos again and again stays flat.
+MAX_HISTORY_BYTES = 96 * 2**20
+#: An opened image is shown from one copy of at most this side (the pad is smaller).
+DISPLAY_SIDE = 1024
+#: A stroke holds at most this many points; a longer one continues as a new stroke from its
+#: last point (same gesture, same undo step), so no single stroke makes painting slow.
+MAX_STROKE_POINTS = 10_000
+#: Strokes of more points than this are thinned for painting to about one point per quarter
+#: pixel (a million points drawn in one place paint as the few thousand that show).
+THIN_ABOVE = 2_000
 #: Pad margin inside the widget, in widget pixels.
 MARGIN = 10
 
@@ -64,6 +75,16 @@ class Document:
     @property
     def empty(self) -> bool:
         return not self.strokes and self.image is None
+
+    def nbytes(self) -> int:
+        """Memory this document holds: the image, its display copy and the strokes."""
+        n = sum(s.nbytes for s in self.strokes)
+        if self.image is not None:
+            w, h = self.image.size
+            n += w * h * max(1, len(self.image.getbands()))
+        if self._qimage is not None:
+            n += self._qimage.sizeInBytes()
+        return n
 
 
 def _densify(stroke: np.ndarray, step: float) -> np.ndarray:
@@ -133,6 +154,32 @@ def stroke_path(points: np.ndarray, scale: float, ox: float, oy: float) -> QPain
     return path
 
 
+def thin_for_painting(s: np.ndarray, scale: float) -> np.ndarray:
+    """A long stroke with its points at least about a quarter pixel apart (first and last kept)."""
+    if len(s) <= THIN_ABOVE:
+        return s
+    step = np.sqrt((np.diff(s[:, :2], axis=0) ** 2).sum(axis=1)) * scale
+    cells = np.floor(np.concatenate([[0.0], np.cumsum(step)]) / 0.25)
+    keep = np.concatenate([[True], cells[1:] != cells[:-1]])
+    keep[-1] = True
+    return s[keep]
+
+
+def paint_pressure_segments(
+    p: QPainter, s: np.ndarray, scale: float, ox: float, oy: float, pen_width: float, color: QColor
+) -> int:
+    """Draw the segments between consecutive points of ``s`` (x, y, pressure), each as wide as
+    its pressure says; returns how many were drawn."""
+    xy = s[:, :2] * scale + (ox, oy)
+    base = pen_width * scale
+    pressure = s[:, 2]
+    for i in range(len(s) - 1):
+        w = base * (0.35 + 0.65 * float(pressure[i] + pressure[i + 1]) / 2.0)
+        p.setPen(QPen(color, w, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin))
+        p.drawLine(QPointF(*xy[i]), QPointF(*xy[i + 1]))
+    return max(0, len(s) - 1)
+
+
 def paint_strokes(p: QPainter, strokes, scale: float, ox: float, oy: float, pen_width: float, color: QColor) -> None:
     """Draw strokes with a round pen; a stroke with varying pressure varies its width."""
     p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
@@ -140,13 +187,10 @@ def paint_strokes(p: QPainter, strokes, scale: float, ox: float, oy: float, pen_
     for s in strokes:
         if len(s) == 0:
             continue
+        s = thin_for_painting(s, scale)
         pressure = s[:, 2] if s.shape[1] > 2 else np.ones(len(s))
         if len(s) > 1 and float(pressure.max() - pressure.min()) > 1e-3:
-            xy = s[:, :2] * scale + (ox, oy)
-            for i in range(len(s) - 1):
-                w = base * (0.35 + 0.65 * float(pressure[i] + pressure[i + 1]) / 2.0)
-                p.setPen(QPen(color, w, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin))
-                p.drawLine(QPointF(*xy[i]), QPointF(*xy[i + 1]))
+            paint_pressure_segments(p, s, scale, ox, oy, pen_width, color)
         else:
             w = base * (0.35 + 0.65 * float(pressure[0]))
             p.setPen(QPen(color, w, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin))
@@ -190,6 +234,8 @@ class Canvas(QWidget):
         self._active: list[tuple[float, float, float]] | None = None  # the stroke being drawn
         self._active_path: QPainterPath | None = None  # its smoothed path, grown point by point
         self._active_path_len = 0  # how many points the path covers
+        self._active_varies = False  # its pressure varies: painted segment by segment, into the cache
+        self._active_painted = 0  # segments of it already painted into the cache
         self._erasing = False
         self._last_erase: np.ndarray | None = None
         self._press_state: tuple[Document, list[Document]] | None = None
@@ -309,6 +355,15 @@ class Canvas(QWidget):
         self._undo.append(doc)
         if len(self._undo) > MAX_UNDO:
             del self._undo[: len(self._undo) - MAX_UNDO]
+        # Bound the memory too, not only the steps: drop the oldest steps (a redo list of
+        # images goes first: it is dropped by the next change anyway).
+        total = self.history_bytes()
+        while total > MAX_HISTORY_BYTES and (self._redo or self._undo):
+            total -= (self._redo.pop(0) if self._redo else self._undo.pop(0)).nbytes()
+
+    def history_bytes(self) -> int:
+        """Memory held by the undo and redo history (not the document shown)."""
+        return sum(d.nbytes() for d in self._undo) + sum(d.nbytes() for d in self._redo)
 
     def _push(self, new: Document) -> None:
         """Make ``new`` current as one undoable step."""
@@ -345,12 +400,22 @@ class Canvas(QWidget):
             if a.ndim == 2 and len(a):
                 if a.shape[1] == 2:
                     a = np.column_stack([a, np.ones(len(a))])
-                clean.append(a[:, :3].copy())
+                a = a[:, :3]
+                step = MAX_STROKE_POINTS - 1  # long strokes in pieces that share their end points
+                clean += [a[i : i + MAX_STROKE_POINTS].copy() for i in range(0, max(1, len(a) - 1), step)]
         self._push(Document(strokes=tuple(clean)))
 
     def set_image(self, image, name: str = "") -> None:
         """Show an opened image instead of the drawing (undoable; drawing or Clear leaves it)."""
-        self._push(Document(image=image, image_name=name, _qimage=pil_to_qimage(image)))
+        q = pil_to_qimage(image)
+        if max(q.width(), q.height()) > DISPLAY_SIDE:  # one reduced copy to show, not a second full one
+            q = q.scaled(
+                DISPLAY_SIDE,
+                DISPLAY_SIDE,
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+        self._push(Document(image=image, image_name=name, _qimage=q))
 
     def set_tool(self, tool: str) -> None:
         if tool not in ("pen", "eraser"):
@@ -382,6 +447,8 @@ class Canvas(QWidget):
             self._cache = None
         self._active = [(x, y, pressure)]
         self._active_path = None
+        self._active_varies = False
+        self._active_painted = 0
         self.update()
         self.changed.emit()
         self.historyChanged.emit(self.can_undo(), self.can_redo())
@@ -396,6 +463,15 @@ class Canvas(QWidget):
         lx, ly, _ = self._active[-1]
         if (x - lx) ** 2 + (y - ly) ** 2 < 1e-10:
             return
+        if len(self._active) >= MAX_STROKE_POINTS:
+            # Commit what is drawn so far and go on from its last point, in the same gesture.
+            self._doc = Document(strokes=self._doc.strokes + (np.asarray(self._active, dtype=np.float64),))
+            self._cache = None
+            self._active = [self._active[-1]]
+            self._active_path = None
+            self._active_painted = 0
+        if pressure != self._active[0][2]:
+            self._active_varies = True
         self._active.append((x, y, pressure))
         r = self.pad_rect()
         s = r.height()
@@ -527,6 +603,9 @@ class Canvas(QWidget):
     def paintEvent(self, ev: QPaintEvent) -> None:
         if self._cache is None or abs(self._cache.devicePixelRatio() - self.devicePixelRatioF()) > 1e-6:
             self._cache = self._render_committed()
+            self._active_painted = 0
+        if self._active and self._active_varies:
+            self._paint_new_segments()
         p = QPainter(self)
         p.drawPixmap(0, 0, self._cache)
         r = self.pad_rect()
@@ -557,13 +636,27 @@ class Canvas(QWidget):
             self.overlay(p, r, QRectF(ev.rect()))
         p.end()
 
+    def _paint_new_segments(self) -> None:
+        """A stroke of varying pressure is painted into the cached picture one new segment at a
+        time, as the points arrive: a move costs the same at the 6,000th point as at the first."""
+        pts = self._active
+        n = len(pts)
+        if self._active_painted >= n - 1:
+            return
+        r = self.pad_rect()
+        p = QPainter(self._cache)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        p.setClipRect(r.adjusted(-2, -2, 2, 2))
+        new = np.asarray(pts[self._active_painted : n], dtype=np.float64)
+        self._active_painted += paint_pressure_segments(p, new, r.height(), r.x(), r.y(), self._pen_width, INK)
+        p.end()
+
     def _paint_active(self, p: QPainter, r: QRectF) -> None:
         """The stroke being drawn; its path grows by one curve per point instead of being
-        rebuilt, so a long stroke costs the same per move as a short one."""
+        rebuilt, so a long stroke costs the same per move as a short one. (One of varying
+        pressure is already in the cached picture: ``_paint_new_segments``.)"""
         pts = self._active
-        pressures = {pt[2] for pt in pts[-8:]} | {pts[0][2]}
-        if len(pressures) > 1:  # a pen with varying pressure: segment by segment
-            paint_strokes(p, [np.asarray(pts)], r.height(), r.x(), r.y(), self._pen_width, INK)
+        if self._active_varies:
             return
         key = (r.x(), r.y(), r.height())
         if self._active_path is None or getattr(self, "_active_key", None) != key or self._active_path_len > len(pts):

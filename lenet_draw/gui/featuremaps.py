@@ -525,7 +525,7 @@ class MapDetail(QWidget):
                 for i in range(th):
                     for j in range(tw):
                         x = vals[i, j]
-                        if np.isnan(x):
+                        if not np.isfinite(x):
                             continue
                         p.setPen(text_colour_for(float(x), v.vmax))
                         p.drawText(
@@ -535,7 +535,12 @@ class MapDetail(QWidget):
                         )
                 p.setFont(f)
             finite = vals[np.isfinite(vals)]
-            caption = f"min {finite.min():.2f} · max {finite.max():.2f} · mean {finite.mean():.2f}".replace("-", "−")
+            if finite.size:
+                caption = f"min {finite.min():.2f} · max {finite.max():.2f} · mean {finite.mean():.2f}".replace(
+                    "-", "−"
+                )
+            else:  # a paint event must never raise: min() of nothing would
+                caption = "no finite values"
             if self._cursor is not None:
                 i, j = self._cursor
                 x = vals[i, j]

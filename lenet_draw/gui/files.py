@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QTimer
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QPushButton
 
-from lenet_draw.errors import ImageError, WeightsError
+from lenet_draw.atomic import write_bytes_atomic
+from lenet_draw.errors import ImageError, LoadCancelled, WeightsError
 from lenet_draw.gui import prefs
+from lenet_draw.gui.background import Background
 from lenet_draw.images import open_image as read_image
 from lenet_draw.resources import bundled_weights_path
 
@@ -30,14 +32,28 @@ class FileHandling:
     def open_weights(self, path: str | Path, remember: bool = True) -> bool:
         """The one way weights get loaded (menu, Recent, drag-and-drop, command line).
 
-        On any problem: an error dialog with the engine's sentence; the old weights stay.
+        The file is read and checked on a worker thread while the window stays responsive; the
+        status bar's Cancel button (or opening another file) stops waiting for it. On any
+        problem: an error dialog with the reader's sentence; the old weights stay.
         """
         path = Path(path)
         if self.engine is None:
             self.show_error("Weights not loaded", "LeNet-5 is still starting; try again in a moment.")
             return False
+
+        def read(cancelled):
+            from lenet_draw.weights import load_weights  # torch is loaded by now: the engine runs
+
+            return load_weights(path, cancel=cancelled)
+
+        outcome = self._in_background(read, f"Loading {path.name}…")
+        if outcome.cancelled or isinstance(outcome.error, LoadCancelled):
+            self.statusBar().showMessage(f"Loading {path.name} was cancelled; the previous weights are in use.", 5000)
+            return False
         try:
-            self.engine.load(path)
+            if outcome.error is not None:
+                raise outcome.error
+            self.engine.use(outcome.value)
         except WeightsError as exc:
             self.show_error("Cannot use these weights", f"{exc}\n\nThe previous weights are still in use.")
             return False
@@ -56,6 +72,32 @@ class FileHandling:
 
     def reset_weights(self) -> bool:
         return self.open_weights(bundled_weights_path(), remember=False)
+
+    # -- work off the GUI thread ------------------------------------------------------------
+    def _in_background(self, fn, what: str):
+        """Run ``fn(cancelled)`` off the GUI thread, a Cancel button in the status bar meanwhile."""
+        if not hasattr(self, "_background"):
+            self._background = Background()
+            self.cancel_load_button = QPushButton("Cancel")
+            self.cancel_load_button.setToolTip("Stop waiting for the file; the current weights stay")
+            self.cancel_load_button.clicked.connect(self.cancel_loading)
+            self.statusBar().addWidget(self.cancel_load_button)
+        self.statusBar().showMessage(what)
+        self.cancel_load_button.show()
+        try:
+            return self._background.call(fn)
+        finally:
+            if not self._background.busy():
+                self.cancel_load_button.hide()
+                self.statusBar().clearMessage()
+
+    def loading(self) -> bool:
+        """True while a file is being read in the background."""
+        return hasattr(self, "_background") and self._background.busy()
+
+    def cancel_loading(self) -> None:
+        if hasattr(self, "_background"):
+            self._background.cancel()
 
     # -- recent weights ---------------------------------------------------------------------
     def recent_weights(self) -> list[str]:
@@ -87,7 +129,11 @@ class FileHandling:
             a.setEnabled(False)
 
     def open_recent(self, path: str) -> bool:
-        if not Path(path).is_file():
+        # Looked at off the GUI thread: the entry may be on a network mount that hangs.
+        outcome = self._in_background(lambda cancelled: Path(path).is_file(), f"Looking for {Path(path).name}…")
+        if outcome.cancelled:
+            return False
+        if outcome.value is not True:
             prefs.forget_recent(self.settings, path)
             self._rebuild_recent_menu()
             self.show_error("Weights file missing", f"{path} no longer exists, so it was removed from Recent Weights.")
@@ -112,14 +158,31 @@ class FileHandling:
         return True
 
     def save_drawing(self, path: str | Path) -> bool:
+        """Save the drawing as PNG: written beside ``path`` and renamed over it, so a crash never
+        leaves a half-written file. A suffix added here never replaces a file nobody confirmed."""
         path = Path(path)
         if path.suffix.lower() != ".png":
             path = path.with_name(path.name + ".png")
+            if path.exists():
+                self.show_error(
+                    "Not saved",
+                    f"{path.name} already exists; choose it by its full name to replace it, or another name.",
+                )
+                return False
         if self.canvas.is_empty():
             self.show_error("Nothing to save", "The canvas is empty: draw a digit first.")
             return False
-        if not self.canvas.render_drawing().save(str(path), "PNG"):
-            self.show_error("Cannot save", f"{path} could not be written.")
+        data = QByteArray()
+        buf = QBuffer(data)
+        buf.open(QIODevice.OpenModeFlag.WriteOnly)
+        ok = self.canvas.render_drawing().save(buf, "PNG")
+        buf.close()
+        try:
+            if not ok:
+                raise OSError(0, "the picture could not be encoded")
+            write_bytes_atomic(path, bytes(data.data()))
+        except OSError as exc:
+            self.show_error("Cannot save", f"{path} could not be written: {exc.strerror or exc}.")
             return False
         self.statusBar().showMessage(f"Saved {path}", 5000)
         return True
@@ -170,8 +233,12 @@ class FileHandling:
 
     def _ask_save_path(self, caption: str, filters: str) -> str | None:
         start = str(Path(prefs.last_dir(self.settings)) / "digit.png")
-        path, _ = QFileDialog.getSaveFileName(self, caption, start, filters)
-        return path or None
+        dialog = QFileDialog(self, caption, start, filters)
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix("png")  # the dialog adds it, then asks before replacing that file
+        if dialog.exec() and dialog.selectedFiles():
+            return dialog.selectedFiles()[0]
+        return None
 
     def _show_error(self, title: str, text: str) -> None:
         QMessageBox.warning(self, title, text)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
@@ -34,6 +35,12 @@ PEN_KEY = "penWidth"
 PENS = ("thin", "medium", "thick")
 DEFAULT_PEN = "medium"
 MAX_RECENT = 8
+#: At most this many Recent entries are looked at on start-up; any beyond are dropped unseen
+#: (a settings file can hold a million of them).
+MAX_RECENT_EXAMINED = 4 * MAX_RECENT
+#: How long start-up waits for the disk to say whether the Recent entries exist; an entry on a
+#: mount that does not answer in time is kept as it is (opening it is checked off the GUI thread).
+RECENT_CHECK_SECONDS = 0.5
 #: An unreadable settings file is kept beside itself with this suffix added.
 UNREADABLE_SUFFIX = ".unreadable"
 
@@ -145,29 +152,56 @@ def _names(paths: list[str]) -> str:
     return shown + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
+def _kind(x: str) -> str:
+    try:
+        if Path(x).is_file():
+            return "file"
+        return "folder" if Path(x).is_dir() else "missing"
+    except (OSError, ValueError):  # a name too long for the file system, ...
+        return "invalid"
+
+
+def _kinds(paths: list[str]) -> dict[str, str]:
+    """What each path is, looked at on a worker thread; paths whose file system has not answered
+    within RECENT_CHECK_SECONDS are left out (a hung network mount never blocks start-up)."""
+    found: dict[str, str] = {}
+
+    def look() -> None:
+        for p in paths:
+            found[p] = _kind(p)
+
+    worker = threading.Thread(target=look, name="lenet-draw-recent-check", daemon=True)
+    worker.start()
+    worker.join(RECENT_CHECK_SECONDS)
+    return dict(found)
+
+
 def _check_recent(settings: QSettings) -> list[str]:
     if not settings.contains(RECENT_KEY):
         return []
     items = _as_list(_value(settings, RECENT_KEY))
+    beyond = max(0, len(items) - MAX_RECENT_EXAMINED)
+    items = items[:MAX_RECENT_EXAMINED]
+    kinds = _kinds(list(dict.fromkeys(x for x in items if _is_path_text(x))))
     keep: list[str] = []
     not_paths, missing, folders = 0, [], []
     for x in items:
         if not _is_path_text(x):
             not_paths += 1
             continue
-        if len(keep) == MAX_RECENT:  # the list is full: no need to look at the disk for the rest
+        if len(keep) == MAX_RECENT:  # the list is full
             break
-        try:
-            if Path(x).is_file():
-                if x not in keep:
-                    keep.append(x)
-            elif Path(x).is_dir():
-                folders.append(x)
-            else:
-                missing.append(x)
-        except (OSError, ValueError):  # a name too long for the file system, ...
+        kind = kinds.get(x, "file")  # no answer in time: kept as it is
+        if kind == "file":
+            if x not in keep:
+                keep.append(x)
+        elif kind == "folder":
+            folders.append(x)
+        elif kind == "missing":
+            missing.append(x)
+        else:
             not_paths += 1
-    if not (not_paths or missing or folders) and len(keep) == len(items) <= MAX_RECENT:
+    if not (not_paths or missing or folders or beyond) and len(keep) == len(items) <= MAX_RECENT:
         return []
     settings.setValue(RECENT_KEY, keep[:MAX_RECENT])
     notes = []
@@ -188,6 +222,8 @@ def _check_recent(settings: QSettings) -> list[str]:
             else f"{not_paths} entries that were not file paths; they were"
         )
         notes.append(f"Recent Weights held {what} removed.")
+    if beyond:
+        notes.append(f"Recent Weights held {beyond} more entries than it looks at; they were removed.")
     return notes
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import gzip
 import os
+import stat
 import struct
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -35,15 +38,35 @@ class Split:
         return len(self.labels)
 
 
+#: An IDX file may declare at most this much data (MNIST's training images: 47 MB).
+MAX_IDX_BYTES = 256 * 2**20
+
+
 def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, inflated if gzip'ed, never more than its header declares (+1 byte, so
+    a longer file is still seen as such): a small .gz that inflates to gigabytes costs nothing."""
     try:
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):
+            raise IdxError(f"{path} is not a regular file.")
         with open(path, "rb") as f:
             head = f.read(2)
             f.seek(0)
-            if head == b"\x1f\x8b":
-                return gzip.decompress(f.read())
-            return f.read()
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            stream: BinaryIO = gzip.GzipFile(fileobj=f) if head == b"\x1f\x8b" else f  # type: ignore[assignment]
+            header = stream.read(4)
+            if len(header) < 4 or header[2] != 0x08 or not 1 <= header[3] <= 4:
+                return header + stream.read(64)  # not an IDX header: read_idx says what is wrong
+            header += stream.read(4 * header[3])
+            if len(header) < 4 + 4 * header[3]:
+                return header
+            declared = int(np.prod(struct.unpack(">" + "I" * header[3], header[4:]), dtype=np.int64))
+            if declared > MAX_IDX_BYTES:
+                raise IdxError(
+                    f"{path.name} declares {declared / 2**20:.0f} MB of data; more than {MAX_IDX_BYTES // 2**20} MB "
+                    "is refused (MNIST's largest file holds 47 MB)."
+                )
+            return header + stream.read(declared + 1)
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise IdxError(f"Cannot read {path}: {exc}") from exc
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from lenet_draw.atomic import check_output_path, write_atomic
 from lenet_draw.training.data import Split
 
 
@@ -73,5 +74,16 @@ def confusion_png(rep: Report, path: str | Path, cell: int = 44) -> Path:
                 d.text((x0 + cell // 2 - 3 * len(txt), y0 + cell // 2 - 6), txt, fill="black")
     d.text((margin, size + 2), f"rows: true digit, columns: predicted; accuracy {rep.accuracy:.2f}%", fill="black")
     path = Path(path)
-    img.save(path)
+    fmt = confusion_format(path)
+    write_atomic(path, lambda f: img.save(f, format=fmt))
     return path
+
+
+#: What --confusion-png can write: its suffix picks the format.
+CONFUSION_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+
+
+def confusion_format(path: str | Path) -> str:
+    """The image format for ``path``, checked before the evaluation: OutputPathError if unusable."""
+    path = check_output_path(path, CONFUSION_SUFFIXES)
+    return Image.registered_extensions()[path.suffix.lower()]

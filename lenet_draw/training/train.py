@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from lenet_draw import __version__, devices
+from lenet_draw.atomic import check_output_path
 from lenet_draw.model import LeNet5
 from lenet_draw.training.augment import AugmentConfig, augment
 from lenet_draw.training.data import Split, load_split
@@ -194,8 +195,16 @@ def metadata(cfg: TrainConfig, summary: dict, command: str, train_size: int) -> 
     }
 
 
+#: What --out can be: a .pt/.pth checkpoint or .safetensors.
+WEIGHT_SUFFIXES = (".pt", ".pth", ".safetensors")
+
+
 def run(data_dir: str | Path, out: str | Path, cfg: TrainConfig, command: str | None = None) -> dict:
-    """The `train` subcommand: load data, train, evaluate, save with metadata."""
+    """The `train` subcommand: load data, train, evaluate, save with metadata.
+
+    ``out`` is checked first (OutputPathError): a run is never lost to an output path found
+    unusable only when it is time to save."""
+    check_output_path(out, WEIGHT_SUFFIXES)
     train_split = load_split(data_dir, "train")
     test_split = load_split(data_dir, "test")
     command = command or "lenet-draw train " + " ".join(sys.argv[2:])
