@@ -17,6 +17,7 @@ SHORTCUTS = [
     ("Esc / Delete", "Clear"),
     ("P / E", "Pen / eraser (the right button and a pen's eraser end also erase)"),
     ("K", "Show the learned kernels / the feature maps"),
+    ("L", "Show where the network looked (evidence overlay)"),
     ("F1", "Keyboard shortcuts"),
     ("Ctrl+Q", "Quit"),
 ]
@@ -98,6 +99,7 @@ class WindowMenus:
             v.addAction(d.toggleViewAction())
         v.addSeparator()
         v.addAction(self.kernels_action)
+        self.view_menu = v
         self.device_menu = mb.addMenu("&Device")
         self.device_group = QActionGroup(self)
         self.device_group.setExclusive(True)
