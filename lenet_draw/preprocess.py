@@ -227,7 +227,7 @@ def preprocess_strokes(
         centred=centred,
         input=_pad(centred),
         centre_of_mass=final_com,
-        to_input=_placement(scale, mid, com),
+        to_input=_placement(scale, mid, com) if scale > 0 else None,  # a dot has no size to undo
     )
 
 

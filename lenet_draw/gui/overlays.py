@@ -10,6 +10,7 @@ evidence lies on the strokes that made it.
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import numpy as np
@@ -126,7 +127,7 @@ def tile_transform(tile) -> QTransform | None:
 
 def canvas_transform(canvas, to_input) -> QTransform | None:
     """Input pixels -> canvas widget pixels, through the inverse of ``Stages.to_input``."""
-    if to_input is None:
+    if to_input is None or not all(math.isfinite(v) for v in to_input) or to_input[0] <= 0:
         return None
     scale, dx, dy = to_input
     r = canvas.pad_rect()

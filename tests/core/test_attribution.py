@@ -68,3 +68,16 @@ def test_bad_requests_are_refused(engine):
         at.evidence(engine, np.zeros((32, 32)), 3, method="saliency")
     with pytest.raises(ValueError, match="expected a 32x32 input"):
         at.evidence(engine, np.zeros((28, 28)), 3)
+
+
+def test_the_drawing_to_input_map_is_the_one_preprocessing_applied():
+    """Each stroke point, mapped by Stages.to_input, lands on ink of the input."""
+    from lenet_draw.preprocess import preprocess_strokes
+
+    for digit in range(10):
+        st = preprocess_strokes(DIGIT_STROKES[digit])
+        s, dx, dy = st.to_input
+        pts = np.concatenate([np.asarray(x) for x in DIGIT_STROKES[digit]])
+        cols, rows = (pts[:, 0] * s + dx).astype(int), (pts[:, 1] * s + dy).astype(int)
+        assert st.input[rows, cols].min() > 0.5
+    assert preprocess_strokes([[(0.3, 0.3)]]).to_input is None  # a dot

@@ -200,3 +200,14 @@ def test_invariance_plots_are_batched_engine_predictions_and_sliders_change_what
     np.testing.assert_array_equal(inv.preview.array, changed)
     np.testing.assert_allclose(inv.changed_probabilities, window.engine.probabilities(changed[None])[0], atol=1e-6)
     assert inv.plots["rotation"].marker == pytest.approx(inv.value("rotation"))
+
+
+def test_a_dot_with_the_overlay_on_is_shown_on_the_input_only(window, qtbot):
+    """A dot has no size for the fit to undo: no place on the canvas, evidence on the input."""
+    window.explain.evidence.action.trigger()
+    click(qtbot, window.canvas, window.canvas.to_widget(0.5, 0.5))
+    settle(qtbot, window)
+    assert window.panel.prediction is not None and window.panel.prediction.stages.to_input is None
+    window.canvas.grab()  # paints the overlay: no transform, nothing drawn, no error
+    assert window.explain.evidence.canvas_overlay.transform() is None
+    assert window.explain.evidence.tile_overlay.evidence is not None
