@@ -142,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--json", metavar="FILE")
     b.add_argument("--quick", action="store_true", help="fewer repetitions")
     b.add_argument("--device", default="auto", help="auto|cpu|cuda|mps: where the engine runs")
+    b.add_argument("--explain", action="store_true", help="only the explanations' figures (overlay, invariance plots)")
     b.set_defaults(func=cmd_bench)
     return p
 
