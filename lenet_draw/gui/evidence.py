@@ -20,10 +20,10 @@ class EvidenceOverlay(QObject):
         super().__init__(window)
         self.window = window
         self.canvas_overlay = InputOverlay(
-            window.canvas, lambda: canvas_transform(window.canvas, self._to_input()), smooth=True
+            window.canvas, lambda: canvas_transform(window.canvas, self._to_input()), upsample=4
         )
         self.tile_overlay = InputOverlay(
-            window.stages.tiles["input"], lambda: tile_transform(window.stages.tiles["input"]), smooth=False
+            window.stages.tiles["input"], lambda: tile_transform(window.stages.tiles["input"])
         )
         self.contrast: int | None = None  # the digit whose bar was clicked ("why not 7?")
         self.evidence = None  # the Evidence shown, if any
@@ -86,10 +86,12 @@ class EvidenceOverlay(QObject):
             ev = attribution.evidence(engine, pred.stages.input, shown)
             caption = f"Evidence for {shown}: orange pushed towards it, blue against it"
         self.evidence = ev
-        img = evidence_image(ev.values, ev.scale)
         on_canvas = getattr(pred.stages, "to_input", None) is not None
-        self.canvas_overlay.set_evidence(img if on_canvas else None, caption if on_canvas else "")
-        self.tile_overlay.set_evidence(img)
+        if on_canvas:
+            self.canvas_overlay.set_evidence(evidence_image(ev.values, ev.scale, upsample=4), caption)
+        else:
+            self.canvas_overlay.set_evidence(None)
+        self.tile_overlay.set_evidence(evidence_image(ev.values, ev.scale))
         if not on_canvas:
             self.window.statusBar().showMessage(caption + " (on the 32×32 input)", 6000)
 

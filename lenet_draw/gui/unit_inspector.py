@@ -14,7 +14,7 @@ import html
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QDockWidget, QTextBrowser
+from PySide6.QtWidgets import QDockWidget, QTextBrowser, QTextEdit
 
 from lenet_draw.gui.overlays import InputOverlay
 
@@ -24,7 +24,9 @@ def _n(x: float) -> str:
 
 
 def _grid(a: np.ndarray, title: str) -> str:
-    rows = "".join("<tr>" + "".join(f"<td align=right>{_n(v)}</td>" for v in row) + "</tr>" for row in a)
+    rows = "".join(
+        "<tr>" + "".join(f"<td align=right style='white-space:nowrap'>{_n(v)}</td>" for v in row) + "</tr>" for row in a
+    )
     return (
         f"<td valign=top><small><b>{html.escape(title)}</b></small>"
         f"<table cellspacing=0 cellpadding=2 style='font-family:monospace;font-size:10px'>{rows}</table></td>"
@@ -97,6 +99,7 @@ class UnitInspector(QObject):
         self.kernel_unit = None  # where that kernel responds most
         self.text = QTextBrowser()
         self.text.setOpenLinks(False)
+        self.text.setLineWrapMode(QTextEdit.LineWrapMode.NoWrap)  # a table of numbers scrolls, never wraps
         self.text.setPlaceholderText("Click a cell of any feature map to see how it got its value.")
         self.dock = QDockWidget("How this value was computed", window)
         self.dock.setObjectName("arithmeticDock")
@@ -159,7 +162,9 @@ class UnitInspector(QObject):
 
     def select(self, unit) -> None:
         self.selected = unit
-        self.dock.show()
+        if not self.dock.isVisible():
+            self.dock.show()
+            self.window.resizeDocks([self.dock], [470], Qt.Orientation.Horizontal)
         self.dock.raise_()
         self._explain(self.window.panel.prediction)
 
