@@ -27,6 +27,7 @@ class Explanations(QObject):
         self.invariance_action = self.invariance_dock.toggleViewAction()
         self.invariance_action.setText("What It &Tolerates")
         self.invariance_action.setStatusTip("Each class's probability as the drawing is turned, scaled, moved, ...")
+        self.invariance_action.triggered.connect(lambda on: on and self.invariance_dock.raise_())  # over the maps
         window.inside.currentChanged.connect(lambda _i: self.units.clear_kernel())
         v, tb = window.view_menu, window.toolbar
         v.addSeparator()

@@ -72,6 +72,8 @@ class CurvePlot(QWidget):
             p.drawText(QRectF(0, self.point(c.lo, y).y() - 7, 24, 14), Qt.AlignmentFlag.AlignRight, f"{y:.0f}")
         for v, align in ((c.lo, Qt.AlignmentFlag.AlignLeft), (c.neutral, Qt.AlignmentFlag.AlignHCenter),
                          (c.hi, Qt.AlignmentFlag.AlignRight)):  # fmt: skip
+            if align == Qt.AlignmentFlag.AlignHCenter and c.neutral in (c.lo, c.hi):
+                continue  # already labelled at its end
             x = self.point(v, 0).x()
             box = QRectF(x - 40 if align != Qt.AlignmentFlag.AlignLeft else x, r.bottom() + 2, 80, 14)
             if align == Qt.AlignmentFlag.AlignRight:

@@ -106,6 +106,7 @@ class UnitInspector(QObject):
         self.dock.setWidget(self.text)
         window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.dock)
         self.dock.hide()
+        self.dock.toggleViewAction().toggled.connect(lambda shown: shown or self.deselect())
         for view in window.maps.views.values():
             view.installEventFilter(self)
         for view in window.kernels.views.values():
@@ -167,6 +168,11 @@ class UnitInspector(QObject):
             self.window.resizeDocks([self.dock], [470], Qt.Orientation.Horizontal)
         self.dock.raise_()
         self._explain(self.window.panel.prediction)
+
+    def deselect(self) -> None:
+        """The panel was closed: no unit is followed any more."""
+        self.selected = self.arithmetic = None
+        self._set_outline("selected", None)
 
     def _on_prediction(self, pred) -> None:
         if self.selected is not None:

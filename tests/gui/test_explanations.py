@@ -135,6 +135,9 @@ def test_clicking_a_cell_shows_its_arithmetic_and_receptive_field(window, qtbot,
     # The arithmetic follows the drawing.
     pred2 = draw(window, qtbot, 1)
     assert units.arithmetic.value == pytest.approx(ua.engine_value(pred2.activations, expected_unit), abs=1e-5)
+    # Closing the panel lets go of the unit and its outline.
+    units.dock.toggleViewAction().trigger()
+    assert units.selected is None and "selected" not in window.explain.evidence.canvas_overlay.outlines
 
 
 def test_hovering_a_cell_outlines_its_field_without_the_panel(window, qtbot):
@@ -184,6 +187,7 @@ def test_invariance_plots_are_batched_engine_predictions_and_sliders_change_what
     window.explain.invariance_action.trigger()
     inv = window.explain.invariance
     qtbot.waitExposed(inv)
+    assert window.maps.visibleRegion().isEmpty()  # its tab is in front of the maps
     inv.compute_now()
     source = Source(strokes=window.canvas.strokes())
     for plot in inv.plots.values():
