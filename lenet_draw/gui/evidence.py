@@ -9,6 +9,7 @@ overlay off) goes back. With the overlay off, a click on a bar is left to the ba
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction
 
@@ -87,11 +88,13 @@ class EvidenceOverlay(QObject):
             caption = f"Evidence for {shown}: orange pushed towards it, blue against it"
         self.evidence = ev
         on_canvas = getattr(pred.stages, "to_input", None) is not None
+        ys, xs = np.nonzero(ev.values)
+        extent = None if len(ys) == 0 else (int(ys.min()) - 1, int(ys.max()) + 2, int(xs.min()) - 1, int(xs.max()) + 2)
         if on_canvas:
-            self.canvas_overlay.set_evidence(evidence_image(ev.values, ev.scale, upsample=4), caption)
+            self.canvas_overlay.set_evidence(evidence_image(ev.values, ev.scale, upsample=4), caption, extent)
         else:
             self.canvas_overlay.set_evidence(None)
-        self.tile_overlay.set_evidence(evidence_image(ev.values, ev.scale))
+        self.tile_overlay.set_evidence(evidence_image(ev.values, ev.scale), "", extent)
         if not on_canvas:
             self.window.statusBar().showMessage(caption + " (on the 32×32 input)", 6000)
 

@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt
+from PySide6.QtCore import QEvent, QObject, QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QTransform
 from PySide6.QtWidgets import QWidget
 
@@ -71,6 +71,7 @@ class InputOverlay(QWidget):
         self.caption = ""
         #: name -> (top, bottom, left, right) in input pixels, half-open
         self.outlines: dict[str, tuple[int, int, int, int]] = {}
+        self._evidence_area = QRect()  # where the evidence shown was drawn, in this widget
         host.installEventFilter(self)
         self.setGeometry(host.rect())
         self.raise_()
@@ -84,9 +85,30 @@ class InputOverlay(QWidget):
     def transform(self) -> QTransform | None:
         return self._to_widget()
 
-    def set_evidence(self, image: QImage | None, caption: str = "") -> None:
-        self.evidence, self.caption = image, caption
-        self.update()
+    def set_evidence(
+        self, image: QImage | None, caption: str = "", extent: tuple[int, int, int, int] | None = None
+    ) -> None:
+        """Show an evidence image (None: none). ``extent`` (top, bottom, left, right), in input
+        pixels, bounds where it is not transparent: only that, and what the last one covered,
+        is repainted (the canvas under it repaints with it)."""
+        old = self._evidence_area
+        self.evidence = image
+        t = self.transform() if image is not None else None
+        if t is None:
+            new = QRect()
+        else:
+            top, bottom, left, right = extent if extent is not None else (0, 32, 0, 32)
+            new = t.mapRect(QRectF(left, top, right - left, bottom - top)).toAlignedRect().adjusted(-2, -2, 2, 2)
+        self._evidence_area = new
+        if caption != self.caption:
+            self.caption = caption
+            self.update(self._caption_area())
+        dirty = old.united(new)
+        if not dirty.isEmpty():
+            self.update(dirty)
+
+    def _caption_area(self) -> QRect:
+        return QRect(0, self.height() - 40, self.width(), 40)
 
     def set_outline(self, name: str, field: tuple[int, int, int, int] | None) -> None:
         if field is None:
@@ -106,7 +128,7 @@ class InputOverlay(QWidget):
 
     def paintEvent(self, ev) -> None:
         t = self.transform()
-        if t is None or (self.evidence is None and not self.outlines):
+        if t is None or (self.evidence is None and not self.outlines and not self.caption):
             return
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
@@ -126,7 +148,7 @@ class InputOverlay(QWidget):
             f = p.font()
             f.setPixelSize(12)
             p.setFont(f)
-            box = QRectF(self.rect()).adjusted(14, 0, -14, -14)
+            box = QRectF(self._caption_area()).adjusted(14, 0, -14, -14)
             p.setPen(QColor("#343a40"))
             p.drawText(box, Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignLeft, self.caption)
         p.end()
