@@ -24,6 +24,7 @@ class Explanations(QObject):
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.invariance_dock)
         window.tabifyDockWidget(window.maps_dock, self.invariance_dock)
         self.invariance_dock.hide()
+        self.invariance_dock.visibilityChanged.connect(self.invariance.set_shown)
         self.invariance_action = self.invariance_dock.toggleViewAction()
         self.invariance_action.setText("What It &Tolerates")
         self.invariance_action.setStatusTip("Each class's probability as the drawing is turned, scaled, moved, ...")

@@ -112,6 +112,8 @@ class InvarianceView(QWidget):
         self.digit: int | None = None
         self.changed_probabilities: np.ndarray | None = None  # the reading with the sliders applied
         self._pending: list[str] = []
+        self._stale = True  # the drawing changed since the plots were made
+        self.shown = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._next_curve)
@@ -178,38 +180,42 @@ class InvarianceView(QWidget):
         self.reading.setText(f"reads <b>{top}</b> ({probs[top]:.0%})")
 
     # -- curves -------------------------------------------------------------------------------
+    def set_shown(self, shown: bool) -> None:
+        """Whether a person can see the view (its dock is open and its tab in front): only then
+        does it follow the drawing."""
+        self.shown = shown
+        if shown and self._stale:
+            self._timer.start(0)
+
     def _on_prediction(self, pred) -> None:
+        self._stale = True  # nothing computed here: a pointer move must not wait for the plots
+        if self.shown:
+            self._timer.start(SETTLE_MS)
+
+    def _refresh_source(self) -> bool:
         from lenet_draw.invariance import Source
 
+        self._stale = False
+        pred = self.window.panel.prediction
         if pred is None:
             self.source, self.digit = None, None
             for plot in self.plots.values():
                 plot.set_curve(None, None)
             self._pending = []
             self._apply_sliders()
-            return
+            return False
         canvas = self.window.canvas
         self.source = Source.from_prediction(canvas.strokes() if canvas.image() is None else [], pred.stages)
         self.digit = pred.digit
-        if self.isVisible():
-            self._apply_sliders()
-            self._pending = list(self.changes)
-            self._timer.start(SETTLE_MS)
-        else:
-            self._pending = []  # computed when the view is shown
-
-    def showEvent(self, ev) -> None:
-        super().showEvent(ev)
-        if self.source is None and self.window.panel.prediction is not None:
-            self._on_prediction(self.window.panel.prediction)
-        elif self.source is not None:
-            self._apply_sliders()
-            self._pending = list(self.changes)
-            self._timer.start(0)
+        self._apply_sliders()
+        self._pending = list(self.changes)
+        return True
 
     def _next_curve(self) -> None:
         from lenet_draw.invariance import curve
 
+        if self._stale and not self._refresh_source():
+            return
         engine = self.window.engine
         if not self._pending or self.source is None or engine is None:
             return
@@ -221,5 +227,6 @@ class InvarianceView(QWidget):
     def compute_now(self) -> None:
         """Every pending curve at once (for callers that need them synchronously)."""
         self._timer.stop()
+        self._next_curve()
         while self._pending:
             self._next_curve()

@@ -215,3 +215,21 @@ def test_a_dot_with_the_overlay_on_is_shown_on_the_input_only(window, qtbot):
     window.canvas.grab()  # paints the overlay: no transform, nothing drawn, no error
     assert window.explain.evidence.canvas_overlay.transform() is None
     assert window.explain.evidence.tile_overlay.evidence is not None
+
+
+def test_invariance_plots_follow_the_drawing_only_while_in_view(window, qtbot):
+    window.explain.invariance_action.trigger()
+    inv = window.explain.invariance
+    qtbot.waitUntil(lambda: inv.shown)
+    pred = draw(window, qtbot, 7)
+    qtbot.waitUntil(lambda: all(p.curve is not None for p in inv.plots.values()), timeout=10000)
+    assert all(p.digit == pred.digit for p in inv.plots.values())
+    before = {n: p.curve for n, p in inv.plots.items()}
+    window.maps_dock.raise_()  # the feature maps' tab in front
+    qtbot.waitUntil(lambda: not inv.shown)
+    pred = draw(window, qtbot, 1)
+    qtbot.wait(600)
+    assert all(p.curve is before[n] for n, p in inv.plots.items())  # nothing computed out of sight
+    window.explain.invariance_dock.raise_()
+    qtbot.waitUntil(lambda: all(p.curve is not before[n] for n, p in inv.plots.items()), timeout=10000)
+    assert all(p.digit == pred.digit for p in inv.plots.values())
