@@ -100,9 +100,9 @@ class EvidenceOverlay(QObject):
 
     def eventFilter(self, obj, ev) -> bool:
         if (
-            self.enabled
+            ev.type() == QEvent.Type.MouseButtonPress
+            and self.enabled
             and obj is self.window.panel.bars
-            and ev.type() == QEvent.Type.MouseButtonPress
             and ev.button() == Qt.MouseButton.LeftButton
             and self.window.panel.prediction is not None
         ):

@@ -75,7 +75,7 @@ class InputOverlay(QWidget):
         host.installEventFilter(self)
         self.setGeometry(host.rect())
         self.raise_()
-        self.show()
+        self.hide()  # shown only while it has something to draw: otherwise it costs its host nothing
 
     def eventFilter(self, obj: QObject, ev: QEvent) -> bool:
         if ev.type() == QEvent.Type.Resize:
@@ -106,6 +106,12 @@ class InputOverlay(QWidget):
         dirty = old.united(new)
         if not dirty.isEmpty():
             self.update(dirty)
+        self._show_if_needed()
+
+    def _show_if_needed(self) -> None:
+        needed = self.evidence is not None or bool(self.outlines) or bool(self.caption)
+        if needed != self.isVisible():
+            self.setVisible(needed)
 
     def _caption_area(self) -> QRect:
         return QRect(0, self.height() - 40, self.width(), 40)
@@ -117,6 +123,7 @@ class InputOverlay(QWidget):
         elif self.outlines.get(name) != field:
             self.outlines[name] = field
             self.update()
+        self._show_if_needed()
 
     def outline_rect(self, name: str) -> QRectF | None:
         """Where an outline lies in this widget's coordinates (None when not shown)."""
@@ -127,8 +134,10 @@ class InputOverlay(QWidget):
         return t.mapRect(QRectF(left, top, right - left, bottom - top))
 
     def paintEvent(self, ev) -> None:
+        if self.evidence is None and not self.outlines and not self.caption:
+            return
         t = self.transform()
-        if t is None or (self.evidence is None and not self.outlines and not self.caption):
+        if t is None:
             return
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)

@@ -87,6 +87,9 @@ def arithmetic_html(a) -> str:
     return "".join(out)
 
 
+_MOUSE = (QEvent.Type.MouseMove, QEvent.Type.Leave, QEvent.Type.MouseButtonPress)
+
+
 class UnitInspector(QObject):
     def __init__(self, window, overlays: list[InputOverlay]) -> None:
         super().__init__(window)
@@ -136,6 +139,8 @@ class UnitInspector(QObject):
     # -- events -------------------------------------------------------------------------------
     def eventFilter(self, obj, ev) -> bool:
         t = ev.type()
+        if t not in _MOUSE:  # paints and the rest: at once, they come with every pointer move
+            return False
         if obj in self.window.maps.views.values():
             if t == QEvent.Type.MouseMove:
                 self.hover(self.unit_at(obj, ev.position()))

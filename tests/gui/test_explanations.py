@@ -78,6 +78,9 @@ def test_evidence_follows_the_drawing_live_and_costs_nothing_when_off(window, qt
     draw(window, qtbot, 4)
     assert len(calls) == n
     assert window.explain.evidence.canvas_overlay.evidence is None
+    # Off, the overlays are hidden: the canvas and the input tile paint as they did without them.
+    assert not window.explain.evidence.canvas_overlay.isVisible()
+    assert not window.explain.evidence.tile_overlay.isVisible()
 
 
 def test_clicking_another_bar_asks_why_not_that_digit_only_with_the_overlay_on(window, qtbot):
