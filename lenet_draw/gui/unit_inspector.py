@@ -87,7 +87,7 @@ def arithmetic_html(a) -> str:
     return "".join(out)
 
 
-_MOUSE = (QEvent.Type.MouseMove, QEvent.Type.Leave, QEvent.Type.MouseButtonPress)
+_MOUSE = frozenset((QEvent.Type.MouseMove, QEvent.Type.Leave, QEvent.Type.MouseButtonPress))
 
 
 class UnitInspector(QObject):
