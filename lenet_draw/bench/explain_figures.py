@@ -33,7 +33,7 @@ def bench_live_overlay(engine, moves: int) -> dict:
     app.processEvents()
     try:
         off = measure_move_latency(window, moves=moves)
-        window.explain.evidence.set_enabled(True)
+        window.explanations.evidence.set_enabled(True)
         on = measure_move_latency(window, moves=moves)
     finally:
         window.close()

@@ -35,7 +35,7 @@ def cell_centre(view, index: int, row: int, col: int) -> QPointF:
 
 
 def test_evidence_button_shows_where_the_network_looked_over_the_strokes(window, qtbot):
-    ex = window.explain.evidence
+    ex = window.explanations.evidence
     pred = draw(window, qtbot, 3)
     assert ex.evidence is None and ex.canvas_overlay.evidence is None
     button = window.toolbar.widgetForAction(ex.action)
@@ -67,26 +67,26 @@ def test_evidence_follows_the_drawing_live_and_costs_nothing_when_off(window, qt
     draw(window, qtbot, 7)
     assert calls == []
     qtbot.keyClick(window, Qt.Key.Key_L)  # the shortcut
-    assert window.explain.evidence.enabled and len(calls) == 1
+    assert window.explanations.evidence.enabled and len(calls) == 1
     window.clear_action.trigger()
     settle(qtbot, window)
-    assert window.explain.evidence.evidence is None
+    assert window.explanations.evidence.evidence is None
     pred = draw(window, qtbot, 1)
-    assert calls[-1] == pred.digit and window.explain.evidence.evidence.target == pred.digit
+    assert calls[-1] == pred.digit and window.explanations.evidence.evidence.target == pred.digit
     qtbot.keyClick(window, Qt.Key.Key_L)
     n = len(calls)
     draw(window, qtbot, 4)
     assert len(calls) == n
-    assert window.explain.evidence.canvas_overlay.evidence is None
+    assert window.explanations.evidence.canvas_overlay.evidence is None
     # Off, the overlays are hidden: the canvas and the input tile paint as they did without them.
-    assert not window.explain.evidence.canvas_overlay.isVisible()
-    assert not window.explain.evidence.tile_overlay.isVisible()
+    assert not window.explanations.evidence.canvas_overlay.isVisible()
+    assert not window.explanations.evidence.tile_overlay.isVisible()
 
 
 def test_clicking_another_bar_asks_why_not_that_digit_only_with_the_overlay_on(window, qtbot):
     pred = draw(window, qtbot, 3)
     bars = window.panel.bars
-    ex = window.explain.evidence
+    ex = window.explanations.evidence
     click(qtbot, bars, bars.bar_rects()[8].center())
     assert ex.contrast is None and ex.evidence is None  # overlay off: the click is the bars'
     ex.action.trigger()
@@ -115,7 +115,7 @@ def test_clicking_a_cell_shows_its_arithmetic_and_receptive_field(window, qtbot,
     pred = draw(window, qtbot, 6)
     view = window.maps.views[layer]
     click(qtbot, view, cell_centre(view, index, row, col))
-    units = window.explain.units
+    units = window.explanations.units
     expected_unit = (
         ua.Unit(layer, index, row, col) if len(view.shape) == 3 else ua.Unit(layer, row * view.tile_shape[1] + col)
     )
@@ -125,12 +125,12 @@ def test_clicking_a_cell_shows_its_arithmetic_and_receptive_field(window, qtbot,
     assert a.value == pytest.approx(ua.engine_value(pred.activations, expected_unit), abs=1e-5)
     assert f"{a.value:+.3f}".replace("-", "−") in units.text.toPlainText()
     field = ua.receptive_field(expected_unit)
-    for overlay in (window.explain.evidence.tile_overlay, window.explain.evidence.canvas_overlay):
+    for overlay in (window.explanations.evidence.tile_overlay, window.explanations.evidence.canvas_overlay):
         assert overlay.outlines["selected"] == field
     # On the input tile the outline covers exactly the field's pixels.
     tile = window.stages.tiles["input"]
     box = tile._box()
-    r = window.explain.evidence.tile_overlay.outline_rect("selected")
+    r = window.explanations.evidence.tile_overlay.outline_rect("selected")
     s = box.width() / 32
     assert (r.x(), r.y(), r.width()) == pytest.approx(
         (box.x() + field[2] * s, box.y() + field[0] * s, (field[3] - field[2]) * s)
@@ -140,26 +140,26 @@ def test_clicking_a_cell_shows_its_arithmetic_and_receptive_field(window, qtbot,
     assert units.arithmetic.value == pytest.approx(ua.engine_value(pred2.activations, expected_unit), abs=1e-5)
     # Closing the panel lets go of the unit and its outline.
     units.dock.toggleViewAction().trigger()
-    assert units.selected is None and "selected" not in window.explain.evidence.canvas_overlay.outlines
+    assert units.selected is None and "selected" not in window.explanations.evidence.canvas_overlay.outlines
 
 
 def test_hovering_a_cell_outlines_its_field_without_the_panel(window, qtbot):
     draw(window, qtbot, 2)
     view = window.maps.views["C3"]
     hover(view, cell_centre(view, 5, 7, 2))
-    units = window.explain.units
+    units = window.explanations.units
     assert units.hovered == ua.Unit("C3", 5, 7, 2)
-    assert window.explain.evidence.canvas_overlay.outlines["hovered"] == ua.receptive_field(units.hovered)
+    assert window.explanations.evidence.canvas_overlay.outlines["hovered"] == ua.receptive_field(units.hovered)
     assert not units.dock.isVisible() and units.selected is None
     # On the canvas the outline lies where the fit put those input pixels.
     stages = window.panel.prediction.stages
-    r = window.explain.evidence.canvas_overlay.outline_rect("hovered")
+    r = window.explanations.evidence.canvas_overlay.outline_rect("hovered")
     top, _, left, _ = ua.receptive_field(units.hovered)
     x, y = attribution.to_drawing(stages.to_input, left, top)
     corner = window.canvas.to_widget(x, y)
     assert (r.x(), r.y()) == pytest.approx((corner.x(), corner.y()), abs=1e-6)
     QApplication.sendEvent(view, QEvent(QEvent.Type.Leave))  # the pointer leaves the maps
-    assert "hovered" not in window.explain.evidence.canvas_overlay.outlines
+    assert "hovered" not in window.explanations.evidence.canvas_overlay.outlines
 
 
 def test_clicking_a_kernel_outlines_where_it_responds_most(window, qtbot):
@@ -169,26 +169,26 @@ def test_clicking_a_kernel_outlines_where_it_responds_most(window, qtbot):
     qtbot.waitExposed(window.kernels)
     view = window.kernels.views["C1"]
     click(qtbot, view, view.tile_rects()[3].center())
-    units = window.explain.units
+    units = window.explanations.units
     c1 = pred.activations["C1"][3]
     r, c = np.unravel_index(int(np.argmax(c1)), c1.shape)
     assert units.kernel_unit == ua.Unit("C1", 3, int(r), int(c))
-    assert window.explain.evidence.tile_overlay.outlines["kernel"] == (r, r + 5, c, c + 5)
+    assert window.explanations.evidence.tile_overlay.outlines["kernel"] == (r, r + 5, c, c + 5)
     # A C3 kernel: row = input map, column = output map.
     view3 = window.kernels.views["C3"]
     click(qtbot, view3, view3.tile_rects()[2 * 16 + 9].center())
     assert units.kernel == ("C3", 9, 2)
     assert units.kernel_unit.layer == "C3" and units.kernel_unit.map == 9
     qtbot.keyClick(window, Qt.Key.Key_K)
-    assert "kernel" not in window.explain.evidence.tile_overlay.outlines
+    assert "kernel" not in window.explanations.evidence.tile_overlay.outlines
 
 
 def test_invariance_plots_are_batched_engine_predictions_and_sliders_change_what_it_sees(window, qtbot):
     from lenet_draw.invariance import Source
 
     pred = draw(window, qtbot, 6)
-    window.explain.invariance_action.trigger()
-    inv = window.explain.invariance
+    window.explanations.invariance_action.trigger()
+    inv = window.explanations.invariance
     qtbot.waitExposed(inv)
     assert window.maps.visibleRegion().isEmpty()  # its tab is in front of the maps
     inv.compute_now()
@@ -211,18 +211,18 @@ def test_invariance_plots_are_batched_engine_predictions_and_sliders_change_what
 
 def test_a_dot_with_the_overlay_on_is_shown_on_the_input_only(window, qtbot):
     """A dot has no size for the fit to undo: no place on the canvas, evidence on the input."""
-    window.explain.evidence.action.trigger()
+    window.explanations.evidence.action.trigger()
     click(qtbot, window.canvas, window.canvas.to_widget(0.5, 0.5))
     settle(qtbot, window)
     assert window.panel.prediction is not None and window.panel.prediction.stages.to_input is None
     window.canvas.grab()  # paints the overlay: no transform, nothing drawn, no error
-    assert window.explain.evidence.canvas_overlay.transform() is None
-    assert window.explain.evidence.tile_overlay.evidence is not None
+    assert window.explanations.evidence.canvas_overlay.transform() is None
+    assert window.explanations.evidence.tile_overlay.evidence is not None
 
 
 def test_invariance_plots_follow_the_drawing_only_while_in_view(window, qtbot):
-    window.explain.invariance_action.trigger()
-    inv = window.explain.invariance
+    window.explanations.invariance_action.trigger()
+    inv = window.explanations.invariance
     qtbot.waitUntil(lambda: inv.shown)
     pred = draw(window, qtbot, 7)
     qtbot.waitUntil(lambda: all(p.curve is not None for p in inv.plots.values()), timeout=10000)
@@ -233,6 +233,6 @@ def test_invariance_plots_follow_the_drawing_only_while_in_view(window, qtbot):
     pred = draw(window, qtbot, 1)
     qtbot.wait(600)
     assert all(p.curve is before[n] for n, p in inv.plots.items())  # nothing computed out of sight
-    window.explain.invariance_dock.raise_()
+    window.explanations.invariance_dock.raise_()
     qtbot.waitUntil(lambda: all(p.curve is not before[n] for n, p in inv.plots.items()), timeout=10000)
     assert all(p.digit == pred.digit for p in inv.plots.values())
