@@ -74,7 +74,7 @@ def main() -> int:
     pred = window.predict_now()
     settle()
     print(f"drew MNIST test digit {TEST_INDEX} (a {label}); read as {window.panel.headline()!r}")
-    ex = window.explain
+    ex = window.explanations
     button = window.toolbar.widgetForAction(ex.evidence.action)
     click(button, QPointF(button.rect().center()))
     save(window, "explain-evidence.png")
