@@ -327,6 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="instead: the simulated-writer benchmark of personalisation, with writers from these "
         "comma-separated sources (e.g. traced,hand)",
     )
+    b.add_argument("--explain", action="store_true", help="only the explanations' figures (overlay, invariance plots)")
     b.set_defaults(func=cmd_bench)
 
     a = sub.add_parser("adapt", help=helps["adapt"], description=helps["adapt"] + ".")

@@ -55,6 +55,10 @@ class Stages:
     centred: np.ndarray  # 28x28: fitted ink placed with its centre of mass at the centre
     input: np.ndarray  # 32x32: the centred field padded by 2, values 0..1
     centre_of_mass: tuple[float, float] = field(default=(CENTRE, CENTRE))  # (x, y) in `centred`
+    #: (scale, dx, dy): a point of the drawing (x, y) lands at (x * scale + dx, y * scale + dy)
+    #: in `input`, in continuous pixel coordinates (pixel (i, j) covers [j, j+1) x [i, i+1)).
+    #: None for pictures: they have no drawing to line up with.
+    to_input: tuple[float, float, float] | None = None
 
 
 # --------------------------------------------------------------------------- strokes
@@ -223,7 +227,17 @@ def preprocess_strokes(
         centred=centred,
         input=_pad(centred),
         centre_of_mass=final_com,
+        to_input=_placement(scale, mid, com) if scale > 0 else None,  # a dot has no size to undo
     )
+
+
+def _placement(scale: float, mid: np.ndarray, com: tuple[float, float]) -> tuple[float, float, float]:
+    """The affine map from drawing to input that preprocess_strokes applied: fit about the box's
+    middle, move the centre of mass to CENTRE, pad."""
+    pad = (INPUT_SIZE - FIELD_SIZE) // 2
+    dx = FIELD_SIZE / 2.0 + CENTRE - com[0] + pad - float(mid[0]) * scale
+    dy = FIELD_SIZE / 2.0 + CENTRE - com[1] + pad - float(mid[1]) * scale
+    return float(scale), float(dx), float(dy)
 
 
 def _crop_view(clean: list[np.ndarray], lo: np.ndarray, hi: np.ndarray, pen: float | None) -> np.ndarray:

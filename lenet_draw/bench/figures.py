@@ -414,6 +414,10 @@ def main(args) -> int:
     """Interactive figures use one torch thread, as the app does (a pool of threads waiting on
     busy cores makes one small prediction tens of times slower); batch inference and training
     are measured with one thread and with every core."""
+    if getattr(args, "explain", False):
+        from lenet_draw.bench import explain_figures
+
+        return explain_figures.main(args)
     quick = getattr(args, "quick", False)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from lenet_draw.engine import Engine
@@ -431,8 +435,12 @@ def main(args) -> int:
     res["batch_plain"] = _with_threads(cores, bench_batch_plain, engine, repeats=3 if quick else 5)
     res["training"] = {f"{n}": _with_threads(n, bench_training, steps=10 if quick else 30) for n in sorted({1, cores})}
     res["gui"] = _with_threads(1, bench_gui, engine, moves=100 if quick else 300, strokes=1_000 if quick else 10_000)
+    from lenet_draw.bench import explain_figures
+
+    res["explain"] = _with_threads(1, explain_figures.measure, engine, quick=quick)
     res["seconds"] = time.perf_counter() - started
     print(report(res))
+    print(explain_figures.report(res["explain"]))
     print(f"(bench took {res['seconds']:.0f} s)")
     if getattr(args, "json", None):
         from lenet_draw.atomic import write_bytes_atomic

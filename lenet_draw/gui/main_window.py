@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabWidget, QVBoxLayout,
 from lenet_draw.gui import explain, handwriting, prefs
 from lenet_draw.gui.bars import PredictionPanel
 from lenet_draw.gui.canvas import Canvas
+from lenet_draw.gui.explanations import Explanations
 from lenet_draw.gui.featuremaps import FeatureMapsView, KernelsView
 from lenet_draw.gui.files import FileHandling
 from lenet_draw.gui.menus import WindowMenus
@@ -95,6 +96,7 @@ class MainWindow(FileHandling, WindowMenus, QMainWindow):
         self._build_actions()
         self._build_menus()
         self._build_status()
+        self.explanations = Explanations(self)  # evidence overlay, unit arithmetic, what it tolerates
         self.canvas.changed.connect(self.predictor.request)
         self.canvas.historyChanged.connect(self._on_history)
         self.canvas.toolChanged.connect(self._on_tool)

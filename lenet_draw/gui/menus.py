@@ -19,6 +19,7 @@ SHORTCUTS = [
     ("P / E", "Pen / eraser (the right button and a pen's eraser end also erase)"),
     ("K", "Show the learned kernels / the feature maps"),
     ("N", "Number mode: write several digits in a wide pad / one digit"),
+    ("L", "Show where the network looked (evidence overlay)"),
     ("F1", "Keyboard shortcuts"),
     ("Ctrl+Q", "Quit"),
 ]
@@ -128,6 +129,7 @@ class WindowMenus:
         v.addAction(self.number_action)
         v.addSeparator()
         v.addAction(self.reset_layout_action)
+        self.view_menu = v
         self.device_menu = mb.addMenu("&Device")
         self.device_group = QActionGroup(self)
         self.device_group.setExclusive(True)

@@ -39,3 +39,17 @@ def test_quick_bench_reports_every_figure(tmp_path, capsys, mnist_dir):
         "versions:",
     ):
         assert words in text, words
+
+
+def test_explain_bench_reports_the_overlay_and_every_invariance_plot(tmp_path, capsys, mnist_dir):
+    out = tmp_path / "explain.json"
+    assert main(["bench", "--explain", "--quick", "--json", str(out)]) == 0
+    res = json.loads(out.read_text())
+    for state in ("overlay_off", "overlay_on"):
+        assert res["live"][state]["move_to_repaint"]["n"] >= 50, state
+    assert set(res["invariance"]) == {"rotation", "scale", "shift_x", "shift_y", "thickness", "noise"}
+    assert all(s["points"] >= 25 for s in res["invariance"].values())
+    assert set(res["faithfulness"]) == {"gradient_x_input", "integrated_gradients", "occlusion"}
+    text = capsys.readouterr().out
+    for words in ("evidence overlay off", "evidence overlay on", "invariance plot: rotation", "vs"):
+        assert words in text, words

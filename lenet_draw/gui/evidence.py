@@ -1,0 +1,113 @@
+"""The evidence overlay: which ink pushed the reading towards the shown digit and which against
+it, over the strokes on the canvas and over the 32x32 input tile.
+
+Off, it costs nothing: it is not connected to the live update at all. On, it follows every
+shown prediction. While it is on, clicking another digit's bar shows the evidence for that
+digit against the shown one ("why not 7?"); clicking the shown digit's bar (or switching the
+overlay off) goes back. With the overlay off, a click on a bar is left to the bars.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QAction
+
+from lenet_draw.gui.overlays import InputOverlay, canvas_transform, evidence_image, tile_transform
+
+
+class EvidenceOverlay(QObject):
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.canvas_overlay = InputOverlay(
+            window.canvas, lambda: canvas_transform(window.canvas, self._to_input()), upsample=4
+        )
+        self.tile_overlay = InputOverlay(
+            window.stages.tiles["input"], lambda: tile_transform(window.stages.tiles["input"])
+        )
+        self.contrast: int | None = None  # the digit whose bar was clicked ("why not 7?")
+        self.evidence = None  # the Evidence shown, if any
+        self.action = QAction("Show &Evidence", window)
+        self.action.setCheckable(True)
+        self.action.setShortcut("L")
+        self.action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        tip = "Where the network looked: ink for the shown digit in orange, against it in blue"
+        self.action.setStatusTip(tip + "; click another digit's bar to ask why not that digit")
+        self.action.setToolTip(tip + " (L)")
+        self.action.toggled.connect(self.set_enabled)
+        window.addAction(self.action)
+        window.panel.bars.installEventFilter(self)
+
+    @property
+    def enabled(self) -> bool:
+        return self.action.isChecked()
+
+    def _to_input(self):
+        pred = self.window.panel.prediction
+        return None if pred is None else getattr(pred.stages, "to_input", None)
+
+    def set_enabled(self, on: bool) -> None:
+        if on != self.action.isChecked():
+            self.action.setChecked(on)  # comes back here through toggled
+            return
+        if on:
+            self.window.predictionShown.connect(self.refresh)
+            self.refresh(self.window.panel.prediction)
+        else:
+            try:
+                self.window.predictionShown.disconnect(self.refresh)
+            except (RuntimeError, TypeError):
+                pass
+            self.contrast = None
+            self.evidence = None
+            self.canvas_overlay.set_evidence(None)
+            self.tile_overlay.set_evidence(None)
+
+    def ask_why_not(self, digit: int | None) -> None:
+        """Show the evidence for ``digit`` against the shown digit (None: for the shown one)."""
+        pred = self.window.panel.prediction
+        self.contrast = None if digit is None or (pred is not None and digit == pred.digit) else int(digit)
+        self.refresh(pred)
+
+    def refresh(self, pred) -> None:
+        from lenet_draw import attribution  # torch: loaded by now, since a prediction exists
+
+        engine = self.window.engine
+        if pred is None or engine is None:
+            self.evidence = None
+            self.canvas_overlay.set_evidence(None)
+            self.tile_overlay.set_evidence(None)
+            return
+        shown = pred.digit
+        if self.contrast is not None and self.contrast != shown:
+            ev = attribution.evidence(engine, pred.stages.input, self.contrast, against=shown)
+            caption = f"Why not {self.contrast}? Orange: ink for {self.contrast}; blue: ink for {shown}"
+        else:
+            ev = attribution.evidence(engine, pred.stages.input, shown)
+            caption = f"Evidence for {shown}: orange pushed towards it, blue against it"
+        self.evidence = ev
+        on_canvas = getattr(pred.stages, "to_input", None) is not None
+        ys, xs = np.nonzero(ev.values)
+        extent = None if len(ys) == 0 else (int(ys.min()) - 1, int(ys.max()) + 2, int(xs.min()) - 1, int(xs.max()) + 2)
+        if on_canvas:
+            self.canvas_overlay.set_evidence(evidence_image(ev.values, ev.scale, upsample=4), caption, extent)
+        else:
+            self.canvas_overlay.set_evidence(None)
+        self.tile_overlay.set_evidence(evidence_image(ev.values, ev.scale), "", extent)
+        if not on_canvas:
+            self.window.statusBar().showMessage(caption + " (on the 32×32 input)", 6000)
+
+    def eventFilter(self, obj, ev) -> bool:
+        if (
+            ev.type() == QEvent.Type.MouseButtonPress
+            and self.enabled
+            and obj is self.window.panel.bars
+            and ev.button() == Qt.MouseButton.LeftButton
+            and self.window.panel.prediction is not None
+        ):
+            for digit, r in enumerate(obj.bar_rects()):
+                if r.contains(ev.position()):
+                    self.ask_why_not(digit)
+                    return True
+        return False
