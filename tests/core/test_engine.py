@@ -26,7 +26,6 @@ def test_prediction_carries_probabilities_stages_and_every_activation(engine):
     for name in LAYER_NAMES:
         assert p.activations[name].shape == LAYER_SHAPES[name]
     assert p.stages.input.shape == (32, 32)
-    assert p.preprocess_ms > 0 and p.inference_ms > 0
     assert [d for d, _ in p.top(3)] == list(np.argsort(-p.probabilities)[:3])
 
 
