@@ -35,8 +35,9 @@ def map_colour(value: float) -> tuple[float, float, float]:
 
 
 def stage_grey(value: float) -> int:
-    """The grey of a stage pixel: ink 1 white (255), no ink black (0)."""
-    return int(round(float(np.clip(value, 0.0, 1.0)) * 255))
+    """The grey of a stage pixel: ink 1 white (255), no ink black (0), linear between, halves
+    rounded up."""
+    return int(np.floor(float(np.clip(value, 0.0, 1.0)) * 255 + 0.5))
 
 
 def independent_forward(weights, image: np.ndarray) -> dict[str, np.ndarray]:

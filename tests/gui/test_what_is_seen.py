@@ -214,6 +214,18 @@ def test_every_stage_tile_shows_its_array_in_fixed_greys(qtbot, window, digit):
         assert not wrong, f"{key}: {len(wrong)} of {h * w} pixels show the wrong grey, e.g. {wrong[:3]}"
 
 
+def test_stage_greys_are_fixed_for_any_values_and_widths():
+    from lenet_draw.gui.stages import gray_image
+
+    # Five columns (a row length that is no multiple of 4), values beyond 0..1 included.
+    arr = np.array([[-0.5, 0.0, 0.25, 1.0, 1.5], [1.0, 0.5, 0.0, 0.75, -2.0], [0.1, 0.2, 0.3, 0.4, 0.6]])
+    img = gray_image(arr)
+    assert (img.width(), img.height()) == (5, 3)
+    shown = [[QColor(img.pixel(x, y)).red() for x in range(5)] for y in range(3)]
+    assert shown == [[stage_grey(v) for v in row] for row in arr]
+    assert shown[0] == [0, 0, 64, 255, 255]
+
+
 # --------------------------------------------------------------------------- the feature maps
 
 
