@@ -15,7 +15,7 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter
 from reference import OTHER_BAR, SURE, TRACK, UNSURE, independent_forward, map_colour, stage_grey
 
 from lenet_draw.engine import Prediction
-from lenet_draw.gui.testing import DIGIT_STROKES, draw_strokes
+from lenet_draw.gui.testing import DIGIT_STROKES, draw_strokes, resample
 from lenet_draw.preprocess import preprocess_strokes
 
 # --------------------------------------------------------------------------- reading pixels
@@ -180,12 +180,22 @@ def test_bars_and_big_digit_show_the_probabilities(qtbot, window, probs, digit, 
 # --------------------------------------------------------------------------- the stages
 
 
-@pytest.mark.parametrize("digit", [7, 2])
-def test_every_stage_tile_shows_its_array_in_fixed_greys(qtbot, window, digit):
-    draw_strokes(window.canvas, DIGIT_STROKES[digit])
+# A 7 and a 2 (taller than wide) and a wide zig-zag (its cropped ink wider than tall).
+DRAWINGS = {
+    "7": DIGIT_STROKES[7],
+    "2": DIGIT_STROKES[2],
+    "wide": [resample([(0.15, 0.4), (0.85, 0.45), (0.2, 0.55), (0.8, 0.6)])],
+}
+
+
+@pytest.mark.parametrize("drawing", sorted(DRAWINGS))
+def test_every_stage_tile_shows_its_array_in_fixed_greys(qtbot, window, drawing):
+    draw_strokes(window.canvas, DRAWINGS[drawing])
     settle(qtbot, window)
     req = window._request()
     want = preprocess_strokes(req.strokes, display_pen_width=req.pen_width)
+    if drawing == "wide":
+        assert want.cropped.shape[1] > 1.5 * want.cropped.shape[0]
     dpr = window.devicePixelRatioF()
     for key, tile in window.stages.tiles.items():
         arr = getattr(want, key)
@@ -194,6 +204,7 @@ def test_every_stage_tile_shows_its_array_in_fixed_greys(qtbot, window, digit):
         h, w = arr.shape
         sx, sy = r.width() / w, r.height() / h
         assert sx == pytest.approx(sy) and sx >= 1.0, (key, sx, sy)
+        assert QRectF(tile.rect()).contains(r), (key, r)  # the whole array is in view
         mark = None
         if key in ("centred", "input"):  # the red centre-of-mass cross, 5 px each way
             off = 2.0 if key == "input" else 0.0
@@ -201,6 +212,9 @@ def test_every_stage_tile_shows_its_array_in_fixed_greys(qtbot, window, digit):
                 r.x() + (want.centre_of_mass[0] + off + 0.5) * sx,
                 r.y() + (want.centre_of_mass[1] + off + 0.5) * sy,
             )
+        if mark is not None:  # the cross is there, red, where the mass is
+            red = pixel_at(shot, dpr, *mark)
+            assert red[0] > 200 and red[1] < 150 and red[2] < 150, (key, tuple(int(v) for v in red))
         wrong = []
         for i in range(h):
             for j in range(w):
