@@ -175,6 +175,23 @@ def test_bars_and_big_digit_show_the_probabilities(qtbot, window, probs, digit, 
     window.panel.show_prediction(Prediction(probabilities=probs, stages=window.panel.prediction.stages))
     assert_bars_show(window, probs, unsure)
     assert_big_digit_shows(window, digit, unsure)
+    if unsure:  # the caption names the runner-up too
+        second = int(np.argsort(-probs)[1])
+        assert f"or {second} ({probs[second]:.0%})" in window.panel.digit_view.caption()
+
+
+def test_cleared_canvas_shows_no_digit_and_no_bars(qtbot, window):
+    draw_strokes(window.canvas, DIGIT_STROKES[5])
+    settle(qtbot, window)
+    window.clear_action.trigger()
+    settle(qtbot, window)
+    digit = rgb(on_screen(window, window.panel.digit_view))
+    for colour in (SURE, UNSURE):
+        assert not near(digit, colour, 40).any(), "a digit is still shown on an empty canvas"
+    bars = rgb(on_screen(window, window.panel.bars))
+    for colour in (SURE, UNSURE, OTHER_BAR):
+        assert not near(bars, colour, 10).any(), "bars are still filled on an empty canvas"
+    assert all(filled == 0 and track > 50 for filled, track, _ in measured_bars(window))
 
 
 # --------------------------------------------------------------------------- the stages
