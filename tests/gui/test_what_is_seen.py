@@ -302,6 +302,9 @@ def test_map_colours_are_fixed_white_red_and_blue(qtbot, window):
         assert np.abs(pixel_at(shot, dpr, centre.x(), centre.y()) - expected).max() <= 2, (levels[t], expected)
     # The output's logits are divided by the largest |logit| (8 here): 8 full red, -4 mid blue.
     assert_map_colours(window, out_view, logits, 8.0, tol=2)
+    # The other layers keep their fixed scale (tanh: -1 to 1) when the values are small.
+    window.maps.show_activations({"C1": c1 * 0.5, "output": logits})
+    assert_map_colours(window, c1_view, c1 * 0.5, 1.0, tol=2)
 
 
 @pytest.mark.parametrize("digit", [2, 6])
