@@ -4,6 +4,8 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from mnist_rule import mnist_missing  # noqa: E402
+
 from lenet_draw.training.data import DATA_ENV, default_data_dir, load_split  # noqa: E402
 
 
@@ -24,7 +26,7 @@ def one_torch_thread():
 def mnist_dir():
     found = default_data_dir()
     if found is None:
-        pytest.skip(f"MNIST IDX files not found: put them in ../shared/data/mnist or set {DATA_ENV}")
+        mnist_missing(f"MNIST IDX files not found: put them in ../shared/data/mnist or set {DATA_ENV}")
     return found
 
 

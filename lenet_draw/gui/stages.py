@@ -92,6 +92,17 @@ class StageTile(QWidget):
     def _box(self) -> QRectF:
         return self._geometry()[2]
 
+    def image_rect(self) -> QRectF | None:
+        """Where the array's pixels are drawn (each array pixel a square of the same size),
+        or None when there is nothing to show."""
+        arr = self.array
+        if arr is None or arr.size == 0:
+            return None
+        box = self._box()
+        h, w = arr.shape
+        scale = min(box.width() / w, box.height() / h)
+        return QRectF(box.center().x() - w * scale / 2, box.center().y() - h * scale / 2, w * scale, h * scale)
+
     def changeEvent(self, ev: QEvent) -> None:
         if ev.type() == QEvent.Type.FontChange:
             self._geom_key = None
@@ -104,11 +115,10 @@ class StageTile(QWidget):
         p.fillRect(box, QColor("#000000"))
         if self._image_stale:
             self._image, self._image_stale = gray_image(self.array), False
-        if self._image is not None:
+        target = self.image_rect()
+        if self._image is not None and target is not None:
             img = self._image
-            scale = min(box.width() / img.width(), box.height() / img.height())
-            w, h = img.width() * scale, img.height() * scale
-            target = QRectF(box.center().x() - w / 2, box.center().y() - h / 2, w, h)
+            scale = target.width() / img.width()
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
             p.drawImage(target, img)
             if self.centre_of_mass is not None and self.key in ("centred", "input"):

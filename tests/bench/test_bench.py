@@ -1,6 +1,7 @@
 """`lenet-draw bench` runs and reports every figure (timings are its output, not asserted)."""
 
 import json
+import math
 
 import pytest
 
@@ -15,15 +16,18 @@ def test_quick_bench_reports_every_figure(tmp_path, capsys, mnist_dir):
     res = json.loads(out.read_text())
     for section in ("launch", "core", "batch", "training", "gui", "machine"):
         assert section in res, section
+    # Each figure is there, as a number; its size is the bench's output, not a test's verdict.
     la = res["launch"]
-    assert 0 < la["window_ready"]["median_ms"] < la["first_prediction"]["median_ms"]
-    assert la["quit"]["n"] == la["runs"] and la["quit"]["median_ms"] > 0
+    for figure in (la["window_ready"]["median_ms"], la["first_prediction"]["median_ms"]):
+        assert isinstance(figure, (int, float)) and math.isfinite(figure)
     assert res["gui"]["live_update"]["move_to_repaint"]["n"] >= 50
     assert res["gui"]["memory"]["strokes"] == 1000
+    assert res["batch"]["images"] == 10_000
+    for figure in (res["batch"]["images_per_s_median"], res["batch_plain"]["images_per_s_median"]):
+        assert isinstance(figure, (int, float)) and math.isfinite(figure)
+    assert la["quit"]["n"] == la["runs"] and math.isfinite(la["quit"]["median_ms"])
     number = res["gui"]["number_live_update"]
     assert number["read_as"] == "314159" and number["number_reading"]["n"] >= 50
-    assert res["batch"]["images"] == 10_000 and res["batch"]["images_per_s_median"] > 0
-    assert res["batch_plain"]["images_per_s_median"] > 0
     text = capsys.readouterr().out
     for words in (
         "window accepts strokes",

@@ -26,8 +26,8 @@ def test_prediction_carries_probabilities_stages_and_every_activation(engine):
     for name in LAYER_NAMES:
         assert p.activations[name].shape == LAYER_SHAPES[name]
     assert p.stages.input.shape == (32, 32)
-    assert p.preprocess_ms > 0 and p.inference_ms > 0
     assert [d for d, _ in p.top(3)] == list(np.argsort(-p.probabilities)[:3])
+    assert p.top() == p.top(3)  # three unless asked: what `lenet-draw predict` prints
 
 
 def test_activations_can_be_left_out_with_the_same_answer(engine):

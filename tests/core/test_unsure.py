@@ -75,3 +75,21 @@ def test_drawn_digits_are_read_with_confidence(engine, mnist_test):
     right = [p for p, label in zip(preds, labels) if p.digit == label]
     unsure = sum(p.unsure for p in right)
     assert unsure <= 0.05 * len(right), f"{unsure} of {len(right)} correctly read digits shown unsure"
+
+
+def _with_top(p: float) -> np.ndarray:
+    """Ten probabilities whose largest is ``p`` (on digit 4), the rest shared evenly."""
+    probs = np.full(10, (1.0 - p) / 9)
+    probs[4] = p
+    return probs
+
+
+@pytest.mark.parametrize("top, unsure", [(0.595, True), (0.5999, True), (0.6, False), (0.6001, False), (0.605, False)])
+def test_the_unsure_line_is_at_sixty_percent(top, unsure):
+    # The product's line, written out here rather than read from the code: a top probability
+    # under 60% is shown as a guess, 60% and above as an answer.
+    from lenet_draw.engine import Prediction
+
+    pred = Prediction(probabilities=_with_top(top), stages=None)
+    assert pred.digit == 4 and pred.confidence == pytest.approx(top)
+    assert pred.unsure is unsure

@@ -67,3 +67,29 @@ def digit_png(tmp_path, qtbot, window, digit, name="digit.png"):
     window.clear_action.trigger()
     settle(qtbot, window)
     return path
+
+
+def pixels(image) -> np.ndarray:
+    """A QImage as (height, width) 0xAARRGGBB values, alpha forced to opaque."""
+    img = image.convertToFormat(image.Format.Format_RGB32)
+    a = np.frombuffer(img.constBits(), dtype=np.uint32).reshape(img.height(), img.bytesPerLine() // 4)
+    return a[:, : img.width()].copy() | 0xFF000000
+
+
+def crop(shot: np.ndarray, window, widget) -> np.ndarray:
+    dpr = window.devicePixelRatioF()
+    top_left = widget.mapTo(window, widget.rect().topLeft())
+    x, y = round(top_left.x() * dpr), round(top_left.y() * dpr)
+    return shot[y : y + round(widget.height() * dpr), x : x + round(widget.width() * dpr)]
+
+
+def on_screen(window, widget) -> np.ndarray:
+    """What the window shows where ``widget`` is: the window's backing store, the image Qt
+    paints the widgets into and puts on screen (not a new paint), in device pixels."""
+    QApplication.processEvents()
+    return crop(pixels(window.backingStore().paintDevice().copy()), window, widget)
+
+
+def rgb(shot: np.ndarray) -> np.ndarray:
+    """0xAARRGGBB values -> (..., 3) int RGB."""
+    return np.stack([(shot >> 16) & 255, (shot >> 8) & 255, shot & 255], axis=-1).astype(int)
