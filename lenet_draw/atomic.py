@@ -20,8 +20,6 @@ from typing import BinaryIO, Callable
 
 from lenet_draw.errors import OutputPathError
 
-__all__ = ["OutputPathError", "check_output_path", "write_atomic"]
-
 
 def check_output_path(path: str | os.PathLike, suffixes: tuple[str, ...] = ()) -> Path:
     """Check, before any work is done, that ``path`` can become a file; return it.

@@ -99,19 +99,11 @@ def fraction(text: str) -> float:
     return value
 
 
-def _check_output(path_text: str, what: str, suffixes: tuple[str, ...]) -> Path:
-    """An output file that can be written: not a folder, a known extension, its folder there."""
-    path = Path(path_text)
-    if path.is_dir():
-        raise UserError(f"{what} {path} is a folder; give a file name ending in {' or '.join(suffixes)}.")
-    if path.suffix.lower() not in suffixes:
-        raise UserError(f"{what} {path} must end in {' or '.join(suffixes)}.")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise UserError(f"Cannot write {what} {path}: the folder {folder} does not exist.")
-    if not os.access(folder, os.W_OK):
-        raise UserError(f"Cannot write {what} {path}: the folder {folder} is not writable.")
-    return path
+def _check_output(path_text: str, suffixes: tuple[str, ...]) -> Path:
+    """An output file that can be written (checked before any long work): OutputPathError if not."""
+    from lenet_draw.atomic import check_output_path
+
+    return check_output_path(path_text, suffixes)
 
 
 def _data_dir(arg: str | None) -> Path:
@@ -159,7 +151,7 @@ def _engine(weights: str | None, device: str):
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    out = _check_output(args.out, "the weights file", WEIGHTS_SUFFIXES)
+    out = _check_output(args.out, WEIGHTS_SUFFIXES)
     folder = _data_dir(args.data)
     _load_split(folder, "train")
     _load_split(folder, "test")
@@ -186,7 +178,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    png = _check_output(args.confusion_png, "the confusion matrix", PICTURE_SUFFIXES) if args.confusion_png else None
+    png = _check_output(args.confusion_png, PICTURE_SUFFIXES) if args.confusion_png else None
     split = _load_split(_data_dir(args.data), args.split)
     engine = _engine(args.weights, args.device)
     from lenet_draw.training.evaluate import confusion_png, evaluate
@@ -225,7 +217,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     if args.json:
-        _check_output(args.json, "the figures file", (".json",))
+        _check_output(args.json, (".json",))
     if args.writers:
         from lenet_draw.bench.personal import main as writers_main
 
@@ -238,7 +230,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def cmd_adapt(args: argparse.Namespace) -> int:
     """The window's adaptation, on a folder of sample files."""
-    out = _check_output(args.out, "the weights file", WEIGHTS_SUFFIXES)
+    out = _check_output(args.out, WEIGHTS_SUFFIXES)
     from lenet_draw.personalise import adapt, export
     from lenet_draw.samples import read_folder
 
@@ -392,7 +384,10 @@ def main(argv: list[str] | None = None) -> int:
     user_errors = _user_error_types()
     try:
         return _run(argv)
-    except SystemExit as exc:  # --help, --version, and argparse's usage errors
+    except SystemExit as exc:  # --help, --version, argparse's usage errors, a part's own refusal
+        if isinstance(exc.code, str):
+            sys.stderr.write(f"lenet-draw: {_sentence(exc.code)}\n")
+            return USAGE_ERROR
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else USAGE_ERROR)
     except user_errors as exc:
         sys.stderr.write(f"lenet-draw: error: {_sentence(str(exc))}\n")

@@ -120,10 +120,10 @@ def test_bad_output_paths_are_refused_before_any_work(tmp_path, mnist_dir, capsy
     monkeypatch.setattr("lenet_draw.training.train.run", lambda *a, **k: pytest.fail("training started"))
     cases = [
         (["eval", "--data", mnist_dir, "--confusion-png", tmp_path], "is a folder"),
-        (["eval", "--data", mnist_dir, "--confusion-png", tmp_path / "matrix.xyz"], "must end in .png"),
+        (["eval", "--data", mnist_dir, "--confusion-png", tmp_path / "matrix.xyz"], "name a file ending in .png"),
         (["eval", "--data", mnist_dir, "--confusion-png", tmp_path / "no" / "such" / "m.png"], "does not exist"),
         (["train", "--data", mnist_dir, "--out", tmp_path], "is a folder"),
-        (["train", "--data", mnist_dir, "--out", tmp_path / "w.txt"], "must end in .pt"),
+        (["train", "--data", mnist_dir, "--out", tmp_path / "w.txt"], "name a file ending in .pt"),
         (["train", "--data", mnist_dir, "--out", tmp_path / "gone" / "w.pt"], "does not exist"),
         (["bench", "--json", tmp_path], "is a folder"),
     ]
@@ -142,7 +142,7 @@ def test_an_unwritable_output_folder_is_one_sentence(tmp_path, mnist_dir, capsys
     monkeypatch.setattr(cli.os, "access", lambda p, mode: False if str(p) == str(ro) else real_access(p, mode))
     status, _, err = run(["train", "--data", mnist_dir, "--out", ro / "w.pt"], capsys)
     assert status == 2
-    assert_one_sentence(err, "not writable")
+    assert_one_sentence(err, "cannot be written to")
     assert list(ro.iterdir()) == []
 
 

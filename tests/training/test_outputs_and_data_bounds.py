@@ -29,26 +29,24 @@ def _never(*a, **k):
         ("nowhere/w.pt", "does not exist"),
     ],
 )
-def test_train_refuses_an_unusable_out_before_loading_data_or_training(tmp_path, monkeypatch, out, words):
+def test_train_refuses_an_unusable_out_before_loading_data_or_training(tmp_path, monkeypatch, capsys, out, words):
     (tmp_path / "folder").mkdir()
     monkeypatch.setattr(train_mod, "load_split", _never)
     monkeypatch.setattr(train_mod, "train", _never)
-    with pytest.raises(SystemExit) as info:
-        main(["train", "--data", str(tmp_path), "--epochs", "1", "--out", str(tmp_path / out)])
-    msg = str(info.value.code)
-    assert msg.startswith("error: ") and words in msg and "\n" not in msg
+    assert main(["train", "--data", str(tmp_path), "--epochs", "1", "--out", str(tmp_path / out)]) == 2
+    msg = capsys.readouterr().err
+    assert msg.startswith("lenet-draw: error: ") and words in msg and msg.count("\n") == 1
 
 
 @pytest.mark.parametrize(
     "name,words", [("folder", "is a folder"), ("conf.xyz", "name a file ending in .png"), ("conf", "has no suffix")]
 )
-def test_eval_refuses_an_unusable_confusion_png_before_evaluating(tmp_path, monkeypatch, name, words):
+def test_eval_refuses_an_unusable_confusion_png_before_evaluating(tmp_path, monkeypatch, capsys, name, words):
     (tmp_path / "folder").mkdir()
     monkeypatch.setattr(evaluate_mod, "evaluate", _never)
-    with pytest.raises(SystemExit) as info:
-        main(["eval", "--data", str(tmp_path), "--confusion-png", str(tmp_path / name)])
-    msg = str(info.value.code)
-    assert msg.startswith("error: ") and words in msg
+    assert main(["eval", "--data", str(tmp_path), "--confusion-png", str(tmp_path / name)]) == 2
+    msg = capsys.readouterr().err
+    assert msg.startswith("lenet-draw: error: ") and words in msg
 
 
 def test_eval_writes_the_confusion_matrix_in_the_format_its_suffix_names(tmp_path, mnist_dir):
