@@ -147,7 +147,7 @@ class ProbabilityBars(QWidget):
         super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)  # paints every pixel itself
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumHeight(10 * 12)
+        self.setMinimumHeight(10 * 10)  # ten rows of at least 10 px: readable at 400x640
         self.probabilities: np.ndarray | None = None
         self.unsure = False
         self._layout_key: tuple | None = None

@@ -5,7 +5,6 @@ cell) and what the reading tolerates (View > What It Tolerates)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QDockWidget
 
 from lenet_draw.gui.evidence import EvidenceOverlay
 from lenet_draw.gui.invariance_view import InvarianceView
@@ -18,10 +17,9 @@ class Explanations(QObject):
         self.evidence = EvidenceOverlay(window)
         self.units = UnitInspector(window, [self.evidence.canvas_overlay, self.evidence.tile_overlay])
         self.invariance = InvarianceView(window)
-        self.invariance_dock = QDockWidget("What it tolerates", window)
-        self.invariance_dock.setObjectName("invarianceDock")
-        self.invariance_dock.setWidget(self.invariance)
-        window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.invariance_dock)
+        self.invariance_dock = window._dock(
+            "What it tolerates", self.invariance, Qt.DockWidgetArea.BottomDockWidgetArea, "invarianceDock", scroll=True
+        )
         window.tabifyDockWidget(window.maps_dock, self.invariance_dock)
         self.invariance_dock.hide()
         self.invariance_dock.visibilityChanged.connect(self.invariance.set_shown)
@@ -30,10 +28,10 @@ class Explanations(QObject):
         self.invariance_action.setStatusTip("Each class's probability as the drawing is turned, scaled, moved, ...")
         self.invariance_action.triggered.connect(lambda on: on and self.invariance_dock.raise_())  # over the maps
         window.inside.currentChanged.connect(lambda _i: self.units.clear_kernel())
-        v, tb = window.view_menu, window.toolbar
+        v, tb = window.view_menu, window.modes_toolbar
         v.addSeparator()
         v.addAction(self.evidence.action)
         v.addAction(self.invariance_action)
         v.addAction(self.units.dock.toggleViewAction())
-        tb.addSeparator()
+        self.evidence.action.setIconText("Evidence")
         tb.addAction(self.evidence.action)

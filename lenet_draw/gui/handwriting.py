@@ -415,7 +415,8 @@ class HandwritingPanel(QWidget):
 
 
 class _BarClicks(QObject):
-    """A click on a digit's bar says the drawing is that digit."""
+    """A click on a digit's bar says the drawing is that digit (except while the evidence
+    overlay is on: then the click asks "why not that digit?", see gui/evidence.py)."""
 
     def __init__(self, hw: Handwriting, bars) -> None:
         super().__init__(bars)
@@ -423,6 +424,9 @@ class _BarClicks(QObject):
 
     def eventFilter(self, obj, ev) -> bool:
         if ev.type() == QEvent.Type.MouseButtonPress and ev.button() == Qt.MouseButton.LeftButton:
+            explanations = getattr(self.hw.window, "explanations", None)
+            if explanations is not None and explanations.evidence.enabled:
+                return False
             pos = ev.position()
             for d, r in enumerate(self.bars.bar_rects()):
                 if r.contains(pos) and self.bars.probabilities is not None:
@@ -439,7 +443,7 @@ def attach(window) -> Handwriting:
     window.handwriting = hw
     panel = HandwritingPanel(hw, window)
     window.handwriting_panel = panel
-    dock = window._dock("My handwriting", panel, Qt.DockWidgetArea.RightDockWidgetArea, "handwritingDock")
+    dock = window._dock("My handwriting", panel, Qt.DockWidgetArea.RightDockWidgetArea, "handwritingDock", scroll=True)
     window.tabifyDockWidget(window.stages_dock, dock)
     window.stages_dock.raise_()
     window.handwriting_dock = dock

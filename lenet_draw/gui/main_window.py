@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QTabWidget, QVBoxLayout, QWidget
 
 from lenet_draw.gui import explain, handwriting, prefs
 from lenet_draw.gui.bars import PredictionPanel
@@ -128,10 +128,19 @@ class MainWindow(FileHandling, WindowMenus, QMainWindow):
         lay.addWidget(self.canvas)
         self.setCentralWidget(central)
 
-    def _dock(self, title: str, widget: QWidget, area, name: str) -> QDockWidget:
+    def _dock(self, title: str, widget: QWidget, area, name: str, scroll: bool = False) -> QDockWidget:
+        """A dock holding ``widget``; with ``scroll``, inside a scroll area, so a panel with much
+        to show never sets a minimum size that keeps the window from getting small."""
         d = QDockWidget(title, self)
         d.setObjectName(name)
-        d.setWidget(widget)
+        if scroll:
+            area_widget = QScrollArea(d)
+            area_widget.setWidgetResizable(True)
+            area_widget.setFrameShape(QFrame.Shape.NoFrame)
+            area_widget.setWidget(widget)
+            d.setWidget(area_widget)
+        else:
+            d.setWidget(widget)
         d.setFeatures(
             QDockWidget.DockWidgetFeature.DockWidgetMovable
             | QDockWidget.DockWidgetFeature.DockWidgetClosable
@@ -238,6 +247,7 @@ class MainWindow(FileHandling, WindowMenus, QMainWindow):
 
     def resizeEvent(self, ev) -> None:
         super().resizeEvent(ev)
+        self.arrange_toolbars()
         if self._fitting:
             QTimer.singleShot(0, self._fit_panels)
 

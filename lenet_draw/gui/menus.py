@@ -155,10 +155,29 @@ class WindowMenus:
         self.open_image_action.setIconText("Image")
         for a in (self.open_weights_action, self.open_image_action):
             tb.addAction(a)
-        tb.addSeparator()
-        tb.addAction(self.number_action)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
         self.toolbar = tb
+
+        # The modes (Number mode, and the explanations' evidence) on a toolbar of their own: beside
+        # the tools when the window is wide enough, on a second row when it is not (see
+        # arrange_toolbars), so no button ever hides behind an overflow arrow.
+        vb = QToolBar("Modes", self)
+        vb.setObjectName("modesBar")
+        vb.setMovable(False)
+        vb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.number_action.setIconText("Number")
+        vb.addAction(self.number_action)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, vb)
+        self.modes_toolbar = vb
+
+    def arrange_toolbars(self) -> None:
+        """The modes toolbar beside the tools when both fit in the window's width, else below."""
+        needed = self.toolbar.sizeHint().width() + self.modes_toolbar.sizeHint().width() + 12
+        below = self.toolBarBreak(self.modes_toolbar)
+        if self.width() < needed and not below:
+            self.insertToolBarBreak(self.modes_toolbar)
+        elif self.width() >= needed and below:
+            self.removeToolBarBreak(self.modes_toolbar)
 
     def _show_tour(self) -> None:
         self.show_info("What am I looking at?", explain.tour_html())

@@ -49,7 +49,7 @@ class StageTile(QWidget):
         self._geom_key: tuple | None = None
         self._geom: tuple = ()
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(34, 50)  # four fit beside a 200 px drawing pad in a 400 px window
+        self.setMinimumSize(34, 42)  # four fit beside a 200 px drawing pad in a 400 px window
         self.setToolTip(f"<b>{caption.replace(chr(10), ' ')}</b><br>{explain.STAGES.get(key, '')}")
 
     def sizeHint(self) -> QSize:

@@ -34,9 +34,12 @@ def assert_usable(w) -> None:
 
 
 def toolbar_overflows(w) -> bool:
-    ext = [b for b in w.toolbar.findChildren(QToolButton) if b.objectName() == "qt_toolbar_ext_button"]
-    hidden = [a.iconText() for a in w.toolbar.actions() if not w.toolbar.widgetForAction(a).isVisible()]
-    return any(b.isVisible() for b in ext) or bool(hidden)
+    for tb in (w.toolbar, w.modes_toolbar):
+        ext = [b for b in tb.findChildren(QToolButton) if b.objectName() == "qt_toolbar_ext_button"]
+        hidden = [a.iconText() for a in tb.actions() if not tb.widgetForAction(a).isVisible()]
+        if any(b.isVisible() for b in ext) or hidden:
+            return True
+    return False
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s.width()}x{s.height()}")
