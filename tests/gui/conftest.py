@@ -11,6 +11,13 @@ import pytest  # noqa: E402
 from guihelpers import settle  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def own_handwriting_folder(tmp_path_factory, monkeypatch):
+    """Each test starts with no handwriting samples: a correction in one test must not
+    personalise the weights another test reads with."""
+    monkeypatch.setenv("LENET_DRAW_DATA", str(tmp_path_factory.mktemp("lenet-draw-data")))
+
+
 @pytest.fixture
 def fresh_engine():
     from lenet_draw.engine import Engine

@@ -38,7 +38,7 @@ def test_evidence_button_shows_where_the_network_looked_over_the_strokes(window,
     ex = window.explanations.evidence
     pred = draw(window, qtbot, 3)
     assert ex.evidence is None and ex.canvas_overlay.evidence is None
-    button = window.toolbar.widgetForAction(ex.action)
+    button = window.modes_toolbar.widgetForAction(ex.action)
     click(qtbot, button, QPointF(button.rect().center()))
     assert ex.enabled
     expected = attribution.evidence(window.engine, pred.stages.input, pred.digit)

@@ -29,7 +29,7 @@ def click_pad(window, x, y):
 
 
 def toolbar_button(window, action):
-    return next(b for b in window.toolbar.findChildren(QToolButton) if b.defaultAction() is action)
+    return next(b for b in window.modes_toolbar.findChildren(QToolButton) if b.defaultAction() is action)
 
 
 def digit_prediction(window, index):
