@@ -61,14 +61,14 @@ def accuracy(model: torch.nn.Module, split: Split, device: str = "cpu", batch: i
 def drawn_copies(images: np.ndarray, progress_stream=None) -> np.ndarray:
     """Every digit traced into pen paths and rendered back as the app renders a drawing."""
     from lenet_draw.preprocess import preprocess_strokes
-    from lenet_draw.training.pentrace import thin, trace
+    from lenet_draw.training.pentrace import pen_paths
 
     out = np.array(images, copy=True)
     chunk = 1000
     bar = ProgressBar(len(images), "tracing digits into strokes", stream=progress_stream)
     for start in range(0, len(images), chunk):
-        for i, skel in enumerate(thin(images[start : start + chunk]), start):
-            stages = preprocess_strokes(trace(skel), crop_view=False)
+        for i, strokes in enumerate(pen_paths(images[start : start + chunk]), start):
+            stages = preprocess_strokes(strokes, crop_view=False)
             if stages is not None:
                 out[i] = np.round(stages.centred * 255).astype(np.uint8)
         bar.update(min(len(images), start + chunk))
