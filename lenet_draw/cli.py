@@ -44,6 +44,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         limit=args.limit,
         drawn_fraction=args.drawn_fraction,
         scribble_fraction=args.scribble_fraction,
+        style_fraction=args.style_fraction,
     )
     command = "lenet-draw train " + " ".join(args.raw)
     summary = run(_data_dir(args.data), args.out, cfg, command=command)
@@ -59,12 +60,31 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from lenet_draw.training.evaluate import confusion_png, evaluate
 
     engine = _engine(args.weights, args.device)
+    if args.styles:
+        return _eval_styles(engine, args)
     split = load_split(_data_dir(args.data), args.split)
     rep = evaluate(engine, split)
     print(f"weights: {engine.weights.source}\ndevice: {engine.device}\nsplit: {args.split} ({len(split)} images)\n")
     print(rep.text())
     if args.confusion_png:
         print(f"\nconfusion matrix saved to {confusion_png(rep, args.confusion_png)}")
+    return 0
+
+
+def _eval_styles(engine, args: argparse.Namespace) -> int:
+    from lenet_draw.bench import styleset
+
+    print(f"weights: {engine.weights.source}\ndevice: {engine.device}\n")
+    print(styleset.measure(engine, styleset.generated(args.per_style), "generated style set").text())
+    if args.drawings:
+        try:
+            drawings = styleset.load_drawings(args.drawings)
+        except ValueError as exc:
+            raise SystemExit(f"error: {exc}") from None
+        if not drawings:
+            raise SystemExit(f"error: no stroke files (*.json) in {args.drawings}")
+        print()
+        print(styleset.measure(engine, drawings, f"drawn by hand ({args.drawings})").text())
     return 0
 
 
@@ -122,6 +142,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="F",
         help="scribbles added to each batch (as a share of it) with 'no digit' as the target",
     )
+    t.add_argument(
+        "--style-fraction",
+        type=float,
+        default=0.0,
+        metavar="F",
+        help="drawings in the ways of writing MNIST lacks (slashed zeros, flagged ones, crossed sevens...) "
+        "added to each batch, as a share of it",
+    )
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("eval", help="accuracy, per-class accuracy and confusion matrix")
@@ -130,6 +158,13 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--split", default="test", choices=("test", "train"))
     e.add_argument("--device", default="auto")
     e.add_argument("--confusion-png", metavar="FILE")
+    e.add_argument(
+        "--styles",
+        action="store_true",
+        help="instead of MNIST: accuracy per way of writing (slashed zeros, flagged ones, crossed sevens...)",
+    )
+    e.add_argument("--per-style", type=int, default=200, metavar="N", help="generated drawings per style")
+    e.add_argument("--drawings", metavar="DIR", help="with --styles: also the hand-drawn stroke files in DIR")
     e.set_defaults(func=cmd_eval)
 
     pr = sub.add_parser("predict", help="top-3 classes for image files")
