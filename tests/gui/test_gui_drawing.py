@@ -82,7 +82,9 @@ def test_a_scribble_is_not_shown_as_a_confident_digit(qtbot, window):
     pred = window.panel.prediction
     assert pred.unsure, f"a scribble was read as {pred.digit} at {pred.confidence:.0%}"
     assert window.panel.state == "unsure"
-    assert "Unsure" in window.panel.headline() and window.panel.headline().startswith(f"{pred.digit}?")
+    between = f"{pred.digit} or {pred.top(2)[1][0]}?"
+    assert "Unsure" in window.panel.headline() and window.panel.headline().startswith(between)
+    assert window.reading_status.text() == f"Unsure: {between}"
 
 
 def test_unsure_state_is_visible(qtbot, window):
@@ -93,10 +95,15 @@ def test_unsure_state_is_visible(qtbot, window):
     real = window.predictor.last
     flat = np.full(10, (1 - UNSURE_BELOW + 0.1) / 9)
     flat[5] = UNSURE_BELOW - 0.1
-    window.panel.show_prediction(Prediction(probabilities=flat / flat.sum(), stages=real.stages))
+    flat[3] += 0.02  # the runner-up
+    window._on_predicted(Prediction(probabilities=flat / flat.sum(), stages=real.stages))
     assert window.panel.state == "unsure"
-    assert window.panel.headline().startswith("5?")
+    assert window.panel.headline().startswith("5 or 3?")
+    assert window.reading_status.text() == "Unsure: 5 or 3?"
     assert window.panel.bars.unsure
+    # a sure reading leaves the status bar without a doubt to report
+    window._on_predicted(real if not real.unsure else Prediction(probabilities=np.eye(10)[1], stages=real.stages))
+    assert window.reading_status.text() == ""
 
 
 def test_every_feature_map_view_receives_its_layer(qtbot, window):
