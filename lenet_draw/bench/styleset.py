@@ -46,6 +46,16 @@ class Tally:
         if not ok and pred is not None:
             self.mistaken_for[pred.digit] += 1
 
+    def absorb(self, other: Tally) -> None:
+        """Count ``other``'s drawings in this tally too."""
+        self.total += other.total
+        self.right += other.right
+        self.sure += other.sure
+        self.sure_wrong += other.sure_wrong
+        self.right_unsure += other.right_unsure
+        for d, n in other.mistaken_for.items():
+            self.mistaken_for[d] += n
+
     @property
     def accuracy(self) -> float:
         return 100.0 * self.right / max(1, self.total)
@@ -59,11 +69,7 @@ class StyleReport:
     def overall(self) -> Tally:
         t = Tally()
         for s in self.per_style.values():
-            t.total += s.total
-            t.right += s.right
-            t.sure += s.sure
-            t.sure_wrong += s.sure_wrong
-            t.right_unsure += s.right_unsure
+            t.absorb(s)
         return t
 
     def text(self) -> str:
