@@ -4,10 +4,10 @@ from lenet_draw.resources import bundled_weights_path
 from lenet_draw.training.evaluate import evaluate
 from lenet_draw.weights import load_weights
 
-#: Just under what the bundled weights measure: 99.15% since they also learn the ways of writing
+#: Just under what the bundled weights measure: 99.23% since they also learn the ways of writing
 #: MNIST lacks (slashed zeros, flagged ones...); 99.42% before. The 1998 paper: 99.05%, 99.2%
 #: with distortions.
-REQUIRED_TEST_ACCURACY = 99.1
+REQUIRED_TEST_ACCURACY = 99.2
 
 
 def test_bundled_weights_reach_the_promised_mnist_accuracy(engine, mnist_test):
