@@ -167,6 +167,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         limit=args.limit,
         drawn_fraction=args.drawn_fraction,
         scribble_fraction=args.scribble_fraction,
+        style_fraction=args.style_fraction,
     )
     command = "lenet-draw train " + " ".join(args.raw)
     summary = run(folder, out, cfg, command=command)
@@ -179,6 +180,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     png = _check_output(args.confusion_png, PICTURE_SUFFIXES) if args.confusion_png else None
+    if args.styles:
+        return _eval_styles(_engine(args.weights, args.device), args)
     split = _load_split(_data_dir(args.data), args.split)
     engine = _engine(args.weights, args.device)
     from lenet_draw.training.evaluate import confusion_png, evaluate
@@ -188,6 +191,23 @@ def cmd_eval(args: argparse.Namespace) -> int:
     print(rep.text())
     if png is not None:
         print(f"\nconfusion matrix saved to {confusion_png(rep, png)}")
+    return 0
+
+
+def _eval_styles(engine, args: argparse.Namespace) -> int:
+    from lenet_draw.bench import styleset
+
+    print(f"weights: {engine.weights.source}\ndevice: {engine.device}\n")
+    print(styleset.measure(engine, styleset.generated(args.per_style), "generated style set").text())
+    if args.drawings:
+        try:
+            drawings = styleset.load_drawings(args.drawings)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        if not drawings:
+            raise UserError(f"No stroke files (*.json) in {args.drawings}.")
+        print()
+        print(styleset.measure(engine, drawings, f"drawn by hand ({args.drawings})").text())
     return 0
 
 
@@ -288,6 +308,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="F",
         help="scribbles added to each batch (as a share of it, 0 to 1) with 'no digit' as the target",
     )
+    t.add_argument(
+        "--style-fraction",
+        type=float,
+        default=0.0,
+        metavar="F",
+        help="drawings in the ways of writing MNIST lacks (slashed zeros, flagged ones, crossed sevens...) "
+        "added to each batch, as a share of it",
+    )
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("eval", help=helps["eval"], description=helps["eval"] + ".")
@@ -296,6 +324,13 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--split", default="test", choices=("test", "train"), help="which MNIST set (default: test)")
     e.add_argument("--device", default="auto", help=DEVICE_HELP)
     e.add_argument("--confusion-png", metavar="FILE", help="also save the confusion matrix as a picture (.png)")
+    e.add_argument(
+        "--styles",
+        action="store_true",
+        help="instead of MNIST: accuracy per way of writing (slashed zeros, flagged ones, crossed sevens...)",
+    )
+    e.add_argument("--per-style", type=int, default=200, metavar="N", help="generated drawings per style")
+    e.add_argument("--drawings", metavar="DIR", help="with --styles: also the hand-drawn stroke files in DIR")
     e.set_defaults(func=cmd_eval)
 
     pr = sub.add_parser("predict", help=helps["predict"], description=helps["predict"] + ".")

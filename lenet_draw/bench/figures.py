@@ -141,14 +141,14 @@ def bench_launch(runs: int) -> dict:
 def _proxy_strokes(count: int) -> list[list[np.ndarray]]:
     """Real-looking drawings: MNIST test digits traced into pen paths, drawn 300 px tall."""
     from lenet_draw.training.data import default_data_dir, load_split
-    from lenet_draw.training.pentrace import place, thin, trace
+    from lenet_draw.training.pentrace import pen_paths, place
 
     data = default_data_dir()
     if data is None:  # fall back on a synthetic loop
         t = np.linspace(0, 2 * np.pi, 150)
         return [[np.c_[200 + 80 * np.cos(t), 200 + 140 * np.sin(t)]]] * count
     images = load_split(data, "test").images[:count]
-    return [place(trace(s), 300.0, (200.0, 200.0)) for s in thin(images)]
+    return [place(p, 300.0, (200.0, 200.0)) for p in pen_paths(images)]
 
 
 def bench_preprocess_and_inference(engine, count: int) -> dict:

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lenet_draw.training import pentrace
 from lenet_draw.training.data import Split
-from lenet_draw.training.pentrace import place, thin, trace
+from lenet_draw.training.pentrace import place
 
 #: Canvas the placements refer to (logical pixels).
 CANVAS = (400.0, 400.0)
@@ -38,8 +39,7 @@ PLACEMENTS = (
 
 def pen_paths(split: Split, count: int, start: int = 0) -> tuple[list[list[np.ndarray]], np.ndarray]:
     """The first ``count`` digits of a split as strokes in 28x28 pixel coordinates."""
-    images = split.images[start : start + count]
-    return [trace(s) for s in thin(images)], split.labels[start : start + count]
+    return pentrace.pen_paths(split.images[start : start + count]), split.labels[start : start + count]
 
 
 def replay(paths: list[list[np.ndarray]], where: Placement) -> list[list[np.ndarray]]:

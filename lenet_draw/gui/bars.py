@@ -41,6 +41,14 @@ class BigDigit(QWidget):
         self.runner_up: tuple[int, float] | None = None
         self._shown: tuple | None = None  # (digit part, caption part) last asked to be painted
 
+    def text(self) -> str:
+        """The big text: the digit, or when unsure the two it is between, best guess first ("7 or 1?")."""
+        if self.state in ("empty", "waiting", "invalid"):
+            return "–"
+        if self.state == "unsure":
+            return f"{self.digit} or {self.runner_up[0]}?" if self.runner_up else f"{self.digit}?"
+        return str(self.digit)
+
     def caption(self) -> str:
         if self.state == "waiting":
             return "Loading LeNet-5…"
@@ -62,7 +70,7 @@ class BigDigit(QWidget):
     def refresh(self) -> None:
         """Repaint the parts whose content changed (call after changing state, digit, confidence)."""
         shown = (
-            self.state if self.state in ("empty", "waiting", "invalid") else (self.state, self.digit),
+            self.state if self.state in ("empty", "waiting", "invalid") else (self.state, self.text()),
             (self.state == "unsure", self.caption()),
         )
         old, self._shown = self._shown, shown
@@ -96,7 +104,10 @@ class BigDigit(QWidget):
             else:
                 color = UNSURE if self.state == "unsure" else ACCENT
                 p.setPen(color)
-                text = f"{self.digit}?" if self.state == "unsure" else str(self.digit)
+                text = self.text()
+                while big.pixelSize() > 28 and p.fontMetrics().horizontalAdvance(text) > top.width() - 8:
+                    big.setPixelSize(big.pixelSize() - 4)  # "7 or 1?" in a narrow panel
+                    p.setFont(big)
                 p.drawText(top, Qt.AlignmentFlag.AlignCenter, text)
         if region.intersects(self._caption_rect().toAlignedRect()):
             small = QFont(self.font())
@@ -359,12 +370,7 @@ class PredictionPanel(QWidget):
     def headline(self) -> str:
         """What the person reads above the bars."""
         d = self.digit_view
-        main = (
-            "–"
-            if d.state in ("empty", "waiting", "invalid")
-            else (f"{d.digit}?" if d.state == "unsure" else str(d.digit))
-        )
-        return f"{main} {d.caption()}"
+        return f"{d.text()} {d.caption()}"
 
     def show_prediction(self, pred) -> None:
         self.prediction = pred

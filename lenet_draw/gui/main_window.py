@@ -257,12 +257,14 @@ class MainWindow(FileHandling, WindowMenus, QMainWindow):
         self.weights_status = ElidedLabel("Loading LeNet-5…")
         self.device_status = ElidedLabel("")
         self.timing_status = ElidedLabel("")
+        #: Between which digits an unsure reading is ("Unsure: 7 or 1?"); empty when sure.
+        self.reading_status = ElidedLabel("")
         self._last_timing: tuple[float, float] | None = None
         self._timing_timer = QTimer(self)
         self._timing_timer.setSingleShot(True)
         self._timing_timer.setInterval(250)
         self._timing_timer.timeout.connect(self._show_timing)
-        for w in (self.weights_status, self.device_status, self.timing_status):
+        for w in (self.reading_status, self.weights_status, self.device_status, self.timing_status):
             w.setContentsMargins(8, 0, 8, 0)
             sb.addPermanentWidget(w)
 
@@ -358,6 +360,8 @@ class MainWindow(FileHandling, WindowMenus, QMainWindow):
 
     def _on_predicted(self, pred) -> None:
         self.panel.show_prediction(pred)
+        unsure = self.panel.state == "unsure"
+        self.reading_status.setText(f"Unsure: {self.panel.digit_view.text()}" if unsure else "")
         self.stages.show_stages(None if pred is None else pred.stages)
         self.maps.show_activations(None if pred is None else pred.activations)
         if pred is not None:

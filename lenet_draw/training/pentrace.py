@@ -112,9 +112,13 @@ def _smooth(path: np.ndarray) -> np.ndarray:
     return out
 
 
-def digit_to_strokes(image: np.ndarray) -> list[np.ndarray]:
-    """One 28x28 digit -> its pen paths in the image's pixel coordinates."""
-    return trace(thin(image))
+def pen_paths(images: np.ndarray) -> list[list[np.ndarray]]:
+    """Raster digits (N, H, W) -> each one's pen paths, in the image's pixel coordinates.
+
+    The one way the project turns MNIST digits into drawings: training's drawn copies, the
+    drawn-digit proxy and the benchmark's real-looking strokes all come from here.
+    """
+    return [trace(s) for s in thin(np.asarray(images))] if len(images) else []
 
 
 def place(strokes: list[np.ndarray], size: float, centre: tuple[float, float], step: float = 2.0) -> list[np.ndarray]:

@@ -39,6 +39,11 @@ class TrainConfig:
     drawn_fraction: float = 0.0
     #: Scribbles added per batch, as a share of its size, with "no digit" as the target.
     scribble_fraction: float = 0.0
+    #: Drawings in the ways of writing MNIST hardly has (``styles``) added per batch, as a share
+    #: of its size, each with its own target (a digit, or half 1 half 7 for the ambiguous middle).
+    style_fraction: float = 0.0
+    #: How many style drawings training draws its per-batch share from.
+    style_pool: int = 20_000
 
 
 def to_input(images_u8: torch.Tensor, convention: InputConvention = DEFAULT_CONVENTION) -> torch.Tensor:
@@ -62,14 +67,14 @@ def accuracy(model: torch.nn.Module, split: Split, device: str = "cpu", batch: i
 def drawn_copies(images: np.ndarray, progress_stream=None) -> np.ndarray:
     """Every digit traced into pen paths and rendered back as the app renders a drawing."""
     from lenet_draw.preprocess import preprocess_strokes
-    from lenet_draw.training.pentrace import thin, trace
+    from lenet_draw.training.pentrace import pen_paths
 
     out = np.array(images, copy=True)
     chunk = 1000
     bar = ProgressBar(len(images), "tracing digits into strokes", stream=progress_stream)
     for start in range(0, len(images), chunk):
-        for i, skel in enumerate(thin(images[start : start + chunk]), start):
-            stages = preprocess_strokes(trace(skel), crop_view=False)
+        for i, strokes in enumerate(pen_paths(images[start : start + chunk]), start):
+            stages = preprocess_strokes(strokes, crop_view=False)
             if stages is not None:
                 out[i] = np.round(stages.centred * 255).astype(np.uint8)
         bar.update(min(len(images), start + chunk))
@@ -103,6 +108,13 @@ def train(
 
         scribbles = torch.from_numpy(scribble_images(10_000, seed=cfg.seed + 1))
     n_scribbles = int(round(cfg.batch_size * cfg.scribble_fraction))
+    style_imgs = style_targets = None
+    if cfg.style_fraction > 0:
+        from lenet_draw.training.styles import style_images
+
+        si, st = style_images(cfg.style_pool, seed=cfg.seed + 2)
+        style_imgs, style_targets = torch.from_numpy(si), torch.from_numpy(st)
+    n_styles = int(round(cfg.batch_size * cfg.style_fraction))
     model = LeNet5().to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = (n + cfg.batch_size - 1) // cfg.batch_size
@@ -126,6 +138,10 @@ def train(
             if drawn is not None:
                 pick = torch.rand(len(idx), generator=gen) < cfg.drawn_fraction
                 batch = torch.where(pick[:, None, None], drawn[idx], batch)
+            pick_styles = None
+            if style_imgs is not None:
+                pick_styles = torch.randint(len(style_imgs), (n_styles,), generator=gen)
+                batch = torch.cat([batch, style_imgs[pick_styles]])
             if scribbles is not None:
                 batch = torch.cat([batch, scribbles[torch.randint(len(scribbles), (n_scribbles,), generator=gen)]])
             x = batch.float().div_(255.0)[:, None]
@@ -135,10 +151,19 @@ def train(
             y = labels[idx].to(device)
             all_logits = model(x)
             logits = all_logits[: len(idx)]
-            loss = F.cross_entropy(logits, y)
+            n_digits = len(idx)
+            if pick_styles is not None and style_targets is not None:
+                # MNIST digits and style drawings as one set of targets: one-hot, or mixed for
+                # the ambiguous middle (soft cross-entropy)
+                targets = torch.cat([F.one_hot(y, 10).float(), style_targets[pick_styles].to(device)])
+                n_digits += n_styles
+                logp = F.log_softmax(all_logits[:n_digits], dim=1)
+                loss = -(targets * logp).sum(dim=1).mean()
+            else:
+                loss = F.cross_entropy(logits, y)
             if scribbles is not None:
                 # outlier exposure: the target for a scribble is the uniform distribution
-                loss = loss + 0.5 * -F.log_softmax(all_logits[len(idx) :], dim=1).mean()
+                loss = loss + 0.5 * -F.log_softmax(all_logits[n_digits:], dim=1).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -181,6 +206,7 @@ def metadata(cfg: TrainConfig, summary: dict, command: str, train_size: int) -> 
         "augment": cfg.augment,
         "drawn_fraction": cfg.drawn_fraction,
         "scribble_fraction": cfg.scribble_fraction,
+        "style_fraction": cfg.style_fraction,
         "train_images": train_size,
         "test_accuracy": summary.get("test_accuracy"),
         "train_seconds": round(summary["seconds"], 1),

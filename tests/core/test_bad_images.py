@@ -323,6 +323,10 @@ def test_every_kind_of_picture_reads_like_the_plain_greyscale_one(tmp_path, eng,
         pytest.skip("this pillow has no WebP support")
     im = open_image(path)
     pred = eng.predict_image(im)
+    if build.__name__ == "exif_rotated":
+        # a taller picture (a narrower 7, near where a 7 and a flagged 1 meet): compare it with
+        # the same picture stored upright
+        reference = eng.predict_image(_digit(size=(64, 96), width=6))
     assert pred is not None, f"{path.name} ({im.mode}) was read as having no ink"
     assert np.isfinite(pred.probabilities).all()
     assert pred.digit == reference.digit, f"{path.name} ({im.mode}): {pred.top(3)} vs {reference.top(3)}"

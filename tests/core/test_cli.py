@@ -1,3 +1,6 @@
+import re
+from pathlib import Path
+
 import numpy as np
 from PIL import Image
 
@@ -64,3 +67,24 @@ def test_bench_runs_on_the_device_it_is_given(capsys):
     """--device reaches the engine: a device this machine lacks is refused at once, by name."""
     assert main(["bench", "--quick", "--device", "tpu"]) == 2
     assert "Unknown device 'tpu'" in capsys.readouterr().err
+
+
+HAND_DRAWN = Path(__file__).parents[1] / "data" / "handdrawn"
+ROW = re.compile(r"^\s+(?P<style>.+?)\s+(?P<n>\d+)\s+(?P<acc>[\d.]+)%\s+(?P<sure_wrong>\d+)\s+(?P<right_unsure>\d+)")
+
+
+def test_eval_styles_reports_accuracy_per_way_of_writing(capsys):
+    assert main(["eval", "--styles", "--per-style", "4", "--drawings", str(HAND_DRAWN)]) == 0
+    generated, hand = capsys.readouterr().out.split("drawn by hand")
+    for part, counts in ((generated, {4}), (hand, {20, 21})):
+        rows = {m["style"]: m for m in map(ROW.match, part.splitlines()) if m}
+        for style in ("slashed zero", "one with a long flag", "one with flag and base", "crossed seven"):
+            assert int(rows[style]["n"]) in counts, rows[style].string
+            assert 0.0 <= float(rows[style]["acc"]) <= 100.0
+        assert int(rows["all"]["n"]) == sum(int(m["n"]) for k, m in rows.items() if k != "all")
+
+
+def test_eval_styles_refuses_a_broken_stroke_file_in_one_sentence(tmp_path, capsys):
+    (tmp_path / "a.json").write_text('{"label": 12, "style": "x", "strokes": [[[0, 0], [1, 1]]]}')
+    assert main(["eval", "--styles", "--per-style", "1", "--drawings", str(tmp_path)]) == 2
+    assert "a.json is not a stroke file" in capsys.readouterr().err

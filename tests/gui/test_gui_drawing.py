@@ -81,23 +81,27 @@ def test_a_scribble_is_not_shown_as_a_confident_digit(qtbot, window):
     pred = window.panel.prediction
     assert pred.unsure, f"a scribble was read as {pred.digit} at {pred.confidence:.0%}"
     assert window.panel.state == "unsure"
-    assert "Unsure" in window.panel.headline() and window.panel.headline().startswith(f"{pred.digit}?")
+    between = f"{pred.digit} or {pred.top(2)[1][0]}?"
+    assert "Unsure" in window.panel.headline() and window.panel.headline().startswith(between)
+    assert window.reading_status.text() == f"Unsure: {between}"
 
 
-@pytest.mark.parametrize("top, unsure", [(0.595, True), (0.605, False)])
+@pytest.mark.parametrize("top, unsure", [(0.845, True), (0.855, False)])
 def test_unsure_state_is_visible(qtbot, window, top, unsure):
-    # Either side of the product's line (60%), written out rather than read from the code;
+    # Either side of the product's line (85%), written out rather than read from the code;
     # tests/gui/test_what_is_seen.py checks the pixels of the same two cases.
     from lenet_draw.engine import Prediction
 
     draw_strokes(window.canvas, DIGIT_STROKES[1])
     settle(qtbot, window)
     real = window.predictor.last
-    probs = np.full(10, (1 - top) / 9)
+    probs = np.full(10, (1 - top - 0.02) / 9)
     probs[5] = top
-    window.panel.show_prediction(Prediction(probabilities=probs, stages=real.stages))
+    probs[3] += 0.02  # the runner-up
+    window._on_predicted(Prediction(probabilities=probs, stages=real.stages))
     assert window.panel.state == ("unsure" if unsure else "sure")
-    assert window.panel.headline().startswith("5?" if unsure else "5 ")
+    assert window.panel.headline().startswith("5 or 3?" if unsure else "5 ")
+    assert window.reading_status.text() == ("Unsure: 5 or 3?" if unsure else "")
     assert window.panel.bars.unsure is unsure
 
 

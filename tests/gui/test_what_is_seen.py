@@ -147,7 +147,7 @@ def test_drawn_digit_bars_and_big_digit_as_painted(qtbot, window):
     assert_big_digit_shows(window, 3, unsure=False)
 
 
-# Distinct values in every row (3 and 5 far apart), then answers around the unsure line (60%).
+# Distinct values in every row (3 and 5 far apart), then answers around the unsure line (85%).
 SPREAD = np.array([0.13, 0.02, 0.22, 0.05, 0.19, 0.11, 0.01, 0.17, 0.03, 0.07])
 
 
@@ -163,8 +163,8 @@ def _with_top(digit: int, p: float) -> np.ndarray:
     "probs, digit, unsure",
     [
         (SPREAD, 2, True),
-        (_with_top(5, 0.595), 5, True),  # just under 60%: a guess
-        (_with_top(8, 0.605), 8, False),  # just over: an answer
+        (_with_top(5, 0.845), 5, True),  # just under 85%: a guess
+        (_with_top(8, 0.855), 8, False),  # just over: an answer
         (_with_top(0, 0.93), 0, False),
     ],
     ids=["spread", "just-unsure", "just-sure", "sure"],
