@@ -26,13 +26,11 @@ from lenet_draw.spec import LAYER_NAMES, UNSURE_BELOW
 from lenet_draw.weights import InputConvention, Weights, WeightsError, load_weights
 
 
-@dataclass(frozen=True)
-class Prediction:
+class Reading:
+    """What ten probabilities say: the digit, how sure, and whether that is shown as unsure.
+    Shared by a Prediction and a digit read inside a number."""
+
     probabilities: np.ndarray  # (10,) float, sums to 1
-    stages: Stages
-    activations: dict[str, np.ndarray] = field(default_factory=dict)  # per layer, no batch dim
-    preprocess_ms: float = 0.0
-    inference_ms: float = 0.0
 
     @property
     def digit(self) -> int:
@@ -45,6 +43,15 @@ class Prediction:
     @property
     def unsure(self) -> bool:
         return self.confidence < UNSURE_BELOW
+
+
+@dataclass(frozen=True)
+class Prediction(Reading):
+    probabilities: np.ndarray  # (10,) float, sums to 1
+    stages: Stages
+    activations: dict[str, np.ndarray] = field(default_factory=dict)  # per layer, no batch dim
+    preprocess_ms: float = 0.0
+    inference_ms: float = 0.0
 
     def top(self, k: int = 3) -> list[tuple[int, float]]:
         order = np.argsort(-self.probabilities)[:k]

@@ -20,35 +20,22 @@ import numpy as np
 from PIL import Image
 
 from lenet_draw import segment
-from lenet_draw.engine import Engine, Prediction
+from lenet_draw.engine import Engine, Prediction, Reading
 from lenet_draw.preprocess import Stages, clean_strokes, image_to_ink, preprocess_image, preprocess_strokes
 from lenet_draw.segment import Box, Piece
-from lenet_draw.spec import UNSURE_BELOW
 
 #: Scores kept between updates (a few thousand candidates: a long number drawn and redrawn).
 CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True)
-class Digit:
+class Digit(Reading):
     """One digit of a number: where it is, what the network read, and the ink it read."""
 
     box: Box  # in the input's coordinates (stroke units or picture pixels)
     probabilities: np.ndarray
     stages: Stages
     strokes: tuple[np.ndarray, ...] = ()  # stroke input only
-
-    @property
-    def digit(self) -> int:
-        return int(np.argmax(self.probabilities))
-
-    @property
-    def confidence(self) -> float:
-        return float(np.max(self.probabilities))
-
-    @property
-    def unsure(self) -> bool:
-        return self.confidence < UNSURE_BELOW
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ class AdaptConfig:
     anchor_variants: int = 40  # per digit shape
     steps: int = 60
     lr: float = 0.02
-    anchor_weight: float = 80.0  # weight of the anchors' distillation against the samples' loss
+    anchor_weight: float = 160.0  # weight of the anchors' distillation against the samples' loss
     pull: float = 1.0  # strength of the pull towards the base weights
     retries: int = 4  # rounds of more weight on samples still read wrong
     boost: float = 2.0  # how much more, each round

@@ -176,11 +176,11 @@ def bench_preprocess_and_inference(engine, count: int) -> dict:
 
 
 def bench_batch(engine, repeats: int) -> dict:
-    from lenet_draw.training.data import default_data_dir, load_split
+    from lenet_draw.training.data import as_input, default_data_dir, load_split
 
     data = default_data_dir()
     if data is not None:
-        images = np.pad(load_split(data, "test").images.astype(np.float32) / 255.0, ((0, 0), (2, 2), (2, 2)))
+        images = as_input(load_split(data, "test").images)
     else:
         images = np.random.default_rng(0).random((10_000, 32, 32), dtype=np.float32)
     engine.probabilities(images[:2048])

@@ -13,8 +13,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from lenet_draw.bench.stats import summary_s
 from lenet_draw.engine import Engine
 from lenet_draw.personalise import DEFAULT, AdaptConfig, VariantCache, adapt, anchor_inputs
@@ -82,14 +80,16 @@ def writers_from(sources: list[str], seed: int = 0) -> list[Writer]:
 def forgetting(base: Weights, samples: list[Sample], mnist_test, proxy_count: int = 1000, cfg=DEFAULT) -> dict:
     """MNIST test accuracy and the traced proxy before and after adapting to ``samples``."""
     from lenet_draw.bench.proxy import PLACEMENTS, accuracy, pen_paths
+    from lenet_draw.training.data import as_input
+    from lenet_draw.training.evaluate import percent_right
 
     adapted = adapt(base, samples, cfg).weights
     paths, labels = pen_paths(mnist_test, proxy_count)
     out = {}
     for name, w in (("base", base), ("adapted", adapted)):
         eng = Engine(w, device="cpu")
-        x = np.pad(mnist_test.images.astype(np.float32) / 255.0, ((0, 0), (2, 2), (2, 2)))
-        mnist = 100.0 * float((eng.probabilities(x).argmax(1) == mnist_test.labels).mean())
+        x = as_input(mnist_test.images)
+        mnist = percent_right(eng.probabilities(x).argmax(1), mnist_test.labels)
         proxy = accuracy(eng, paths, labels, PLACEMENTS[0])
         out[name] = {"mnist": mnist, "proxy": proxy}
     return out

@@ -15,6 +15,7 @@ import numpy as np
 
 from lenet_draw.training import pentrace
 from lenet_draw.training.data import Split
+from lenet_draw.training.evaluate import percent_right
 from lenet_draw.training.pentrace import place
 
 #: Canvas the placements refer to (logical pixels).
@@ -48,8 +49,5 @@ def replay(paths: list[list[np.ndarray]], where: Placement) -> list[list[np.ndar
 
 def accuracy(engine, paths: list[list[np.ndarray]], labels: np.ndarray, where: Placement) -> float:
     """Percent of the drawings, placed as ``where`` says, that the engine reads right."""
-    correct = 0
-    for strokes, label in zip(replay(paths, where), labels):
-        pred = engine.predict_strokes(strokes, pen_width=where.pen_width, activations=False)
-        correct += int(pred is not None and pred.digit == int(label))
-    return 100.0 * correct / max(1, len(labels))
+    read = [engine.predict_strokes(s, pen_width=where.pen_width, activations=False) for s in replay(paths, where)]
+    return percent_right(np.array([-1 if p is None else p.digit for p in read], dtype=np.int64), labels)

@@ -15,6 +15,8 @@ from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QFontMetricsF, QPainter, QPaintEvent, QPen, QPixmap, QStaticText
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from lenet_draw.gui.backgrounds import StaticBackgrounds
+
 ACCENT = QColor("#1c7ed6")
 UNSURE = QColor("#f08c00")
 BAR_BG = QColor("#e9ecef")
@@ -163,8 +165,8 @@ class ProbabilityBars(QWidget):
         self.unsure = False
         self._layout_key: tuple | None = None
         self._layout: _BarsLayout | None = None
-        self._statics: dict[bool, QPixmap] = {}  # bold labels? -> background, labels, tracks
-        self._static_key: tuple | None = None
+        # bold labels? -> background, labels, tracks
+        self._statics = StaticBackgrounds(self, lambda p, bold: self._draw_static(p, bool(bold)))
         self._texts: dict[str, QStaticText] = {}  # value text -> its layout (at most 1001 of them)
         self._shown: list[tuple] | None = None  # per row: what was last asked to be painted
 
@@ -258,19 +260,11 @@ class ProbabilityBars(QWidget):
     def _static(self, bold: bool, offset: tuple[float, float]) -> QPixmap:
         """Background, the ten digit labels (all bold and dark, or all plain and muted) and
         tracks, drawn ``offset`` device pixels in (see ``device_offset``)."""
+        self._geometry()  # a new layout clears the cached pictures
+        return self._statics.get(bold, offset)
+
+    def _draw_static(self, p: QPainter, bold: bool) -> None:
         lay = self._geometry()
-        dpr = self.devicePixelRatioF()
-        if self._static_key != (dpr, offset):
-            self._statics.clear()
-            self._static_key = (dpr, offset)
-        pm = self._statics.get(bold)
-        if pm is not None:
-            return pm
-        pm = QPixmap(math.ceil(self.width() * dpr) + 1, math.ceil(self.height() * dpr) + 1)
-        pm.setDevicePixelRatio(dpr)
-        p = QPainter(pm)
-        p.translate(offset[0] / dpr, offset[1] / dpr)
-        p.fillRect(QRectF(-1, -1, self.width() + 2, self.height() + 2), self.palette().window())
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         p.setFont(lay.bold if bold else lay.font)
         for i, row in enumerate(lay.rows):
@@ -279,9 +273,6 @@ class ProbabilityBars(QWidget):
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(BAR_BG)
             p.drawRoundedRect(row.track, 3, 3)
-        p.end()
-        self._statics[bold] = pm
-        return pm
 
     def _text(self, text: str) -> QStaticText:
         st = self._texts.get(text)

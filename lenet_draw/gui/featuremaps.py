@@ -16,6 +16,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QMouseEvent, QPa
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from lenet_draw.gui import explain
+from lenet_draw.gui.backgrounds import StaticBackgrounds
 from lenet_draw.gui.colormap import Legend, diverging_image, diverging_rgb32, pixel32, rgb_image, text_colour_for
 from lenet_draw.spec import LAYER_SHAPES
 
@@ -99,8 +100,8 @@ class LayerView(QWidget):
         self._src: np.ndarray | None = None  # device pixel -> index into the layer's flattened values
         self._src_key: tuple | None = None
         self._src_origin = QPointF()
-        self._statics: dict[int, QPixmap] = {}  # top unit (-1: none) -> background, title, labels
-        self._static_key: tuple | None = None
+        # top unit (-1: none) -> background, title, labels
+        self._statics = StaticBackgrounds(self, lambda p, top: self._draw_static(p, int(top)))
         self._mosaic: QImage | None = None
         self._mosaic_px: np.ndarray | None = None  # the pixels self._mosaic points into
         self._top = -1
@@ -338,19 +339,9 @@ class LayerView(QWidget):
     def _static(self, top: int, offset: tuple[float, float]) -> QPixmap:
         """Background, title and unit labels (``top`` in bold) for the current size, drawn
         ``offset`` device pixels in (see ``device_offset``); to be drawn at minus that."""
-        dpr = self.devicePixelRatioF()
-        key = (self.width(), self.height(), dpr, offset)
-        if key != self._static_key:
-            self._statics.clear()
-            self._static_key = key
-        pm = self._statics.get(top)
-        if pm is not None:
-            return pm
-        pm = QPixmap(math.ceil(self.width() * dpr) + 1, math.ceil(self.height() * dpr) + 1)
-        pm.setDevicePixelRatio(dpr)
-        p = QPainter(pm)
-        p.translate(offset[0] / dpr, offset[1] / dpr)
-        p.fillRect(QRectF(-1, -1, self.width() + 2, self.height() + 2), self.palette().window())
+        return self._statics.get(top, offset)
+
+    def _draw_static(self, p: QPainter, top: int) -> None:
         f, bold = self._title_font(), self._title_font(bold=True)
         name, _, rest = self.title.partition(" ")
         head = QFontMetricsF(bold).horizontalAdvance(name + " ")
@@ -378,9 +369,6 @@ class LayerView(QWidget):
                 bf.setBold(k == top)
                 p.setFont(bf)
                 p.drawText(cell, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, lab)
-        p.end()
-        self._statics[top] = pm
-        return pm
 
     def _mosaic_image(self, offset: tuple[float, float] = (0.0, 0.0)) -> QImage | None:
         """All maps of the layer as one RGB32 image at device resolution (see ``_pixel_index``)."""

@@ -114,6 +114,8 @@ class MainWindow(FileHandling, WindowMenus, QMainWindow):
         for note in settings_notes:
             self.announce(note)
         self.handwriting = handwriting.attach(self)  # corrections, "My handwriting", personalised weights
+        for dock in self.findChildren(QDockWidget):  # a panel asked for comes to the front of its tabs
+            dock.toggleViewAction().triggered.connect(lambda on, d=dock: on and d.raise_())
         if prefs.number_mode(self.settings):
             self.set_number_mode(True)
         if engine is not None:
@@ -137,6 +139,7 @@ class MainWindow(FileHandling, WindowMenus, QMainWindow):
             area_widget = QScrollArea(d)
             area_widget.setWidgetResizable(True)
             area_widget.setFrameShape(QFrame.Shape.NoFrame)
+            area_widget.setMinimumSize(60, 40)  # scrolls rather than holding the window's size up
             area_widget.setWidget(widget)
             d.setWidget(area_widget)
         else:

@@ -136,3 +136,11 @@ def default_data_dir() -> Path | None:
             continue
         return c
     return None
+
+
+def as_input(images_u8: np.ndarray) -> np.ndarray:
+    """(N, 28, 28) uint8 MNIST -> (N, 32, 32) float32 ink in 0..1: the 28x28 field padded by 2,
+    as preprocessing pads a drawing. The one MNIST-to-input transform: training, evaluation and
+    the bench all use it; the weights' input convention is applied by whoever runs the network
+    (``Engine.probabilities``, or ``train.to_input``)."""
+    return np.pad(np.asarray(images_u8, dtype=np.float32) / 255.0, ((0, 0), (2, 2), (2, 2)))

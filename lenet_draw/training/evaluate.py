@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from lenet_draw.atomic import check_output_path, write_atomic
-from lenet_draw.training.data import Split
+from lenet_draw.training.data import Split, as_input
 
 
 @dataclass(frozen=True)
@@ -34,18 +34,22 @@ class Report:
         return "\n".join(lines)
 
 
+def percent_right(predicted: np.ndarray, labels: np.ndarray) -> float:
+    """The one accuracy: percent of ``predicted`` equal to ``labels`` (0 for no labels)."""
+    labels = np.asarray(labels)
+    return 100.0 * float(np.sum(np.asarray(predicted) == labels)) / max(1, labels.size)
+
+
 def report(predicted: np.ndarray, labels: np.ndarray) -> Report:
     conf = np.zeros((10, 10), dtype=np.int64)
     np.add.at(conf, (labels, predicted), 1)
     totals = conf.sum(axis=1)
     per_class = 100.0 * np.diag(conf) / np.maximum(totals, 1)
-    acc = 100.0 * np.trace(conf) / max(1, conf.sum())
-    return Report(accuracy=float(acc), per_class=per_class, confusion=conf)
+    return Report(accuracy=percent_right(predicted, labels), per_class=per_class, confusion=conf)
 
 
 def evaluate(engine, split: Split) -> Report:
-    images = np.pad(split.images.astype(np.float32) / 255.0, ((0, 0), (2, 2), (2, 2)))
-    probs = engine.probabilities(images)
+    probs = engine.probabilities(as_input(split.images))
     return report(probs.argmax(axis=1), split.labels)
 
 

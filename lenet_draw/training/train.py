@@ -17,7 +17,8 @@ from lenet_draw import __version__, devices
 from lenet_draw.atomic import check_output_path
 from lenet_draw.model import LeNet5
 from lenet_draw.training.augment import AugmentConfig, augment
-from lenet_draw.training.data import Split, load_split
+from lenet_draw.training.data import Split, as_input, load_split
+from lenet_draw.training.evaluate import percent_right
 from lenet_draw.training.progress import ProgressBar
 from lenet_draw.weights import DEFAULT_CONVENTION, InputConvention, save_weights
 
@@ -48,20 +49,17 @@ class TrainConfig:
 
 def to_input(images_u8: torch.Tensor, convention: InputConvention = DEFAULT_CONVENTION) -> torch.Tensor:
     """(N, 28, 28) uint8 MNIST -> (N, 1, 32, 32) normalised input, exactly as at inference."""
-    x = images_u8.float().div_(255.0)[:, None]
-    return convention.apply(F.pad(x, (2, 2, 2, 2)))
+    return convention.apply(torch.from_numpy(as_input(images_u8.numpy()))[:, None])
 
 
 @torch.inference_mode()
 def accuracy(model: torch.nn.Module, split: Split, device: str = "cpu", batch: int = 2000) -> float:
     model.eval()
-    correct = 0
     imgs = torch.from_numpy(np.ascontiguousarray(split.images))
-    labels = torch.from_numpy(split.labels)
-    for i in range(0, len(split), batch):
-        logits = model(to_input(imgs[i : i + batch]).to(device))
-        correct += int((logits.argmax(1).cpu() == labels[i : i + batch]).sum())
-    return 100.0 * correct / max(1, len(split))
+    predicted = [
+        model(to_input(imgs[i : i + batch]).to(device)).argmax(1).cpu().numpy() for i in range(0, len(split), batch)
+    ]
+    return percent_right(np.concatenate(predicted) if predicted else np.zeros(0, np.int64), split.labels)
 
 
 def drawn_copies(images: np.ndarray, progress_stream=None) -> np.ndarray:

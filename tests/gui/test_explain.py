@@ -38,7 +38,7 @@ def test_the_stages_explain_themselves_and_the_red_cross(qtbot, window):
 def test_the_legend_and_the_prediction_speak_plainly(window):
     assert "logits" not in window.maps.legend.text
     assert "blue" in window.maps.legend.toolTip() and "red" in window.maps.legend.toolTip()
-    assert "unsure" in window.panel.toolTip() and "60%" in window.panel.toolTip()
+    assert "unsure" in window.panel.toolTip() and "85%" in window.panel.toolTip()
 
 
 @pytest.mark.parametrize("name, units", [("C5", 120), ("F6", 84)])

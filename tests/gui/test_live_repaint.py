@@ -36,10 +36,11 @@ def built_from_scratch(qtbot, window, tmp_path, prepare=None):
     new.show()
     qtbot.waitExposed(new)
     settle(qtbot, new)
-    if prepare is not None:
-        prepare(new)
     new.predictor.predicted.emit(window.panel.prediction)
     QApplication.processEvents()
+    if prepare is not None:  # pins and hovers, as a person does over a reading
+        prepare(new)
+        QApplication.processEvents()
     return new
 
 
@@ -191,8 +192,8 @@ def test_views_that_are_not_shown_do_no_work_and_catch_up_when_shown(qtbot, wind
         np.testing.assert_array_equal(window.maps.views["C1"].activation, pred.activations["C1"])
         # Shown again, they paint the latest prediction.
         window.kernels_action.trigger()
-        window.stages_dock.show()
-        window.prediction_dock.show()
+        window.stages_dock.toggleViewAction().trigger()  # View > What the network sees
+        window.prediction_dock.toggleViewAction().trigger()
         QApplication.processEvents()
         assert counter.count > 0 and images
         assert_screen_is_a_full_repaint(qtbot, window, tmp_path)

@@ -37,9 +37,12 @@ def test_numbers_drawn_through_the_pad_are_read_right(window, qtbot, numbers):
         shown = window.number_mode.strip.number.text()
         offline = reader.read_strokes([np.asarray(s)[:, :2] for s in window.canvas.strokes()])
         assert shown == offline.text
-        alone = "".join(str(window.engine.predict_strokes(d, activations=False).digit) for d in n.digits)
-        right.setdefault((n.source, n.spacing), []).append((shown == n.text, alone == n.text))
+        alone = [window.engine.predict_strokes(d, activations=False) for d in n.digits]
+        # every digit read right by itself, and sure: a digit near the unsure line (say a 7 at 50%)
+        # may tip either way once its neighbours are on the pad
+        sure_alone = "".join(str(p.digit) for p in alone) == n.text and not any(p.unsure for p in alone)
+        right.setdefault((n.source, n.spacing), []).append((shown == n.text, sure_alone))
     assert all(right[("style", s)] == [(True, True)] * 3 for s in ("wide", "touching")), right
     mnist = right[("mnist", "wide")] + right[("mnist", "touching")]
-    assert sum(alone for _, alone in mnist) >= 3  # enough numbers whose every digit reads right
+    assert sum(alone for _, alone in mnist) >= 3  # enough numbers whose every digit reads right and sure
     assert all(shown for shown, alone in mnist if alone), right

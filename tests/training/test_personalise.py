@@ -21,7 +21,7 @@ def misread(mnist_dir):
     """Drawings in styles the bundled weights read wrong, with what they are, 60 at most."""
     eng = Engine(device="cpu")
     out = []
-    for w in hand_writers(count=3) + traced_writers(count=3):
+    for w in hand_writers(count=4) + traced_writers(count=4):
         for strokes, label in w.digits:
             pred = eng.predict_strokes(strokes, activations=False)
             if pred.digit != label:
