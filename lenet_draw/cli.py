@@ -44,12 +44,11 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
     for value in vars(errors).values():
         if isinstance(value, type) and issubclass(value, ValueError) and value is not ValueError:
             found.append(value)
-    try:
-        from lenet_draw.training.data import IdxError
-    except ImportError:  # the packaged app leaves training out
-        pass
-    else:
-        found.append(IdxError)
+    # The IDX reader's error only where training was imported (a subcommand that reads MNIST):
+    # the app and `predict` never import the training room, and the packaged app lacks it.
+    data = sys.modules.get("lenet_draw.training.data")
+    if data is not None:
+        found.append(data.IdxError)
     return tuple(found)
 
 
@@ -416,7 +415,6 @@ def _run(argv: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run what ``argv`` asks for; return the exit status (2 for a mistake in what was asked)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    user_errors = _user_error_types()
     try:
         return _run(argv)
     except SystemExit as exc:  # --help, --version, argparse's usage errors, a part's own refusal
@@ -424,9 +422,11 @@ def main(argv: list[str] | None = None) -> int:
             sys.stderr.write(f"lenet-draw: {_sentence(exc.code)}\n")
             return USAGE_ERROR
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else USAGE_ERROR)
-    except user_errors as exc:
-        sys.stderr.write(f"lenet-draw: error: {_sentence(str(exc))}\n")
-        return USAGE_ERROR
     except KeyboardInterrupt:
         sys.stderr.write("lenet-draw: interrupted.\n")
         return 130
+    except Exception as exc:
+        if not isinstance(exc, _user_error_types()):
+            raise  # a bug: its traceback
+        sys.stderr.write(f"lenet-draw: error: {_sentence(str(exc))}\n")
+        return USAGE_ERROR

@@ -53,9 +53,11 @@ def test_the_window_is_drawable_before_torch_is_imported(tmp_path):
 
 def test_the_app_command_line_path_imports_no_training_or_measurement(tmp_path):
     code = (
-        "import sys; from lenet_draw import cli; cli.build_app_parser(); import lenet_draw.gui.app, "
-        "lenet_draw.selftest; print([m for m in sys.modules if m.startswith(('lenet_draw.training', "
-        "'lenet_draw.bench'))])"
+        "import sys, contextlib, io; from lenet_draw import cli; cli.build_app_parser(); import lenet_draw.gui.app, "
+        "lenet_draw.selftest\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
+        "    cli.main(['--version']); cli.main(['predict', 'no-such-file.png'])\n"
+        "print([m for m in sys.modules if m.startswith(('lenet_draw.training', 'lenet_draw.bench'))])"
     )
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
     proc = subprocess.run(
