@@ -11,19 +11,30 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import time
 import uuid
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, BinaryIO, Iterable, Sequence
 
 import numpy as np
+
+from lenet_draw.atomic import write_atomic, write_bytes_atomic
 
 #: A sample file larger than this is refused unread: a digit is a few thousand points at most.
 MAX_SAMPLE_BYTES = 4 * 1024 * 1024
 #: Points in one sample, all strokes together.
 MAX_POINTS = 100_000
+#: What an import reads from one zip at most: files, and bytes once decompressed (the sizes the
+#: zip declares, which reading enforces). Ten thousand drawings is far more than a person corrects;
+#: the caps keep a small crafted zip from decompressing gigabytes.
+MAX_IMPORT_FILES = 10_000
+MAX_IMPORT_BYTES = 64 * 1024 * 1024
+#: Points an import decodes at most, all files together (a point is a JSON list, and lists are
+#: counted before a file is decoded, at the speed of a byte search).
+MAX_IMPORT_POINTS = 2_000_000
 SUFFIX = ".json"
 
 
@@ -91,18 +102,38 @@ def _check(doc: Any, where: str) -> Sample:
     return Sample(label=int(label), strokes=tuple(strokes), extra=extra)
 
 
+def _lists_in(text: str, where: str) -> int:
+    """How many JSON lists ``text`` opens; refuses, before decoding, more than a drawing can hold.
+
+    Decoding costs far more than counting: a 4 MB file of points takes seconds to decode on a
+    busy machine, and a crafted one is nothing but points.
+    """
+    lists = text.count("[")
+    if lists > 2 * MAX_POINTS + 1:  # each point is a list, each stroke one more, and the strokes one
+        raise SampleError(f"{where}: it has more than {MAX_POINTS:,} points; a drawing of a digit has far fewer.")
+    return lists
+
+
 def read_sample(path: str | os.PathLike) -> Sample:
     """Read one sample file; raise SampleError with one sentence when it cannot be used."""
     path = Path(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_SAMPLE_BYTES:
-            raise SampleError(f"{path.name}: {size / 2**20:.0f} MB is too large for a sample file.")
-        text = path.read_bytes().decode("utf-8")
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):  # a named pipe would block the read, a device never end
+            raise SampleError(f"{path.name}: a folder, pipe or device, not a sample file.")
+        if st.st_size > MAX_SAMPLE_BYTES:
+            raise SampleError(f"{path.name}: {st.st_size / 2**20:.0f} MB is too large for a sample file.")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as f:
+            raw = f.read(MAX_SAMPLE_BYTES + 1)
+        if len(raw) > MAX_SAMPLE_BYTES:
+            raise SampleError(f"{path.name}: too large for a sample file.")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise SampleError(f"{path.name}: not a text file, so not a sample.") from None
     except OSError as exc:
         raise SampleError(f"{path.name}: cannot be read ({exc.strerror or exc}).") from None
+    _lists_in(text, path.name)
     try:
         doc = json.loads(text)
     except (ValueError, RecursionError) as exc:
@@ -121,9 +152,8 @@ def write_sample(folder: str | os.PathLike, sample: Sample) -> Sample:
     now = time.time()
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now)) + f"{now % 1:.3f}"[1:]
     name = sample.name or f"{stamp}-{sample.label}-{uuid.uuid4().hex[:8]}{SUFFIX}"
-    tmp = folder / (name + ".tmp")
-    tmp.write_text(json.dumps(sample.to_json(), separators=(",", ":")), encoding="utf-8")
-    os.replace(tmp, folder / name)
+    # written beside, fsync'ed and renamed: a crash or a full disk never leaves half a sample
+    write_bytes_atomic(folder / name, json.dumps(sample.to_json(), separators=(",", ":")).encode("utf-8"))
     return Sample(sample.label, sample.strokes, sample.extra, name)
 
 
@@ -148,10 +178,14 @@ def export_samples(samples: Sequence[Sample], dest: str | os.PathLike) -> Path:
     dest = Path(dest)
     if dest.suffix.lower() == ".zip":
         dest.parent.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as z:
-            for i, s in enumerate(samples):
-                z.writestr(s.name or f"sample-{i:05d}-{s.label}{SUFFIX}", json.dumps(s.to_json()))
-        return dest
+
+        def write_zip(f: BinaryIO) -> None:
+            with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as z:
+                for i, s in enumerate(samples):
+                    z.writestr(s.name or f"sample-{i:05d}-{s.label}{SUFFIX}", json.dumps(s.to_json()))
+
+        # a zip already there is replaced only once the new one is complete
+        return write_atomic(dest, write_zip)
     for s in samples:
         write_sample(dest, s)
     return dest
@@ -166,7 +200,9 @@ def import_samples(src: str | os.PathLike) -> tuple[list[Sample], list[str]]:
         z = zipfile.ZipFile(src)
     except (OSError, zipfile.BadZipFile, ValueError) as exc:
         raise SampleError(f"{src.name}: neither a folder nor a readable zip of samples ({exc}).") from None
-    samples, problems = [], []
+    samples: list[Sample] = []
+    problems: list[str] = []
+    read_bytes = files = points = 0
     with z:
         for info in z.infolist():
             name = Path(info.filename).name
@@ -175,8 +211,19 @@ def import_samples(src: str | os.PathLike) -> tuple[list[Sample], list[str]]:
             if info.file_size > MAX_SAMPLE_BYTES:
                 problems.append(f"{name}: too large for a sample file.")
                 continue
+            files += 1
+            read_bytes += info.file_size
+            if files > MAX_IMPORT_FILES or read_bytes > MAX_IMPORT_BYTES or points > MAX_IMPORT_POINTS:
+                problems.append(
+                    f"{src.name}: only the first {files - 1:,} sample files were read; a zip of samples holds "
+                    f"at most {MAX_IMPORT_FILES:,} files, {MAX_IMPORT_BYTES // 2**20} MB "
+                    f"and {MAX_IMPORT_POINTS:,} points."
+                )
+                break
             try:
-                doc = json.loads(z.read(info).decode("utf-8"))
+                text = z.read(info).decode("utf-8")
+                points += _lists_in(text, name)
+                doc = json.loads(text)
                 s = _check(doc, name)
             except SampleError as exc:
                 problems.append(str(exc))

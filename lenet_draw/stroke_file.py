@@ -13,12 +13,17 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 from pathlib import Path
 
 import numpy as np
 
-#: Stroke files larger than this are refused before they are read.
-MAX_STROKE_FILE_BYTES = 64 * 1024 * 1024
+#: Stroke files larger than this are refused before they are read: a written number of eight
+#: digits sampled finely is well under 1 MB, and 8 MB of JSON points already decode to about
+#: 150 MB of Python objects.
+MAX_STROKE_FILE_BYTES = 8 * 1024 * 1024
+#: Points in one file, all strokes together (the canvas keeps at most 100,000 per drawing).
+MAX_FILE_POINTS = 400_000
 
 
 class StrokeFileError(ValueError):
@@ -44,9 +49,13 @@ def parse_strokes(data: object) -> list[np.ndarray]:
     if not isinstance(raw, list):
         raise StrokeFileError('"strokes" is not a list of strokes')
     out: list[np.ndarray] = []
+    total = 0
     for k, stroke in enumerate(raw):
         if not isinstance(stroke, list):
             raise StrokeFileError(f"stroke {k + 1} is not a list of points")
+        total += len(stroke)
+        if total > MAX_FILE_POINTS:
+            raise StrokeFileError(f"it holds more than {MAX_FILE_POINTS:,} points, far more than any drawing")
         pts = [_point(p) for p in stroke]
         if any(p is None for p in pts):
             raise StrokeFileError(f"stroke {k + 1} has a point that is not two finite numbers [x, y]")
@@ -55,29 +64,46 @@ def parse_strokes(data: object) -> list[np.ndarray]:
     return out
 
 
+def _read_regular(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file, opened without blocking (a file swapped for a pipe after the
+    check cannot hang the read) and never more than ``limit`` of them."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise StrokeFileError(f"{path.name} is not a regular file.")
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise StrokeFileError(f"{path.name} is larger than a stroke file can be.")
+    return data
+
+
 def load_strokes(path: str | os.PathLike) -> list[np.ndarray]:
     """Read a stroke file; raise StrokeFileError with the reason when it cannot be used."""
     p = Path(path)
     try:
-        size = p.stat().st_size
-        if p.is_dir():
-            raise StrokeFileError(f"{p.name} is a folder, not a stroke file")
-        if size > MAX_STROKE_FILE_BYTES:
-            raise StrokeFileError(f"{p.name} is {size // (1024 * 1024)} MB, larger than a stroke file can be")
-        text = p.read_text(encoding="utf-8")
+        st = p.stat()
+        if stat.S_ISDIR(st.st_mode):
+            raise StrokeFileError(f"{p.name} is a folder, not a stroke file.")
+        if not stat.S_ISREG(st.st_mode):  # a named pipe would block the read, a device never end
+            raise StrokeFileError(f"{p.name} is a pipe, device or other special file, not a stroke file.")
+        if st.st_size > MAX_STROKE_FILE_BYTES:
+            raise StrokeFileError(f"{p.name} is {st.st_size / 2**20:.0f} MB, larger than a stroke file can be.")
+        text = _read_regular(p, MAX_STROKE_FILE_BYTES).decode("utf-8")
     except FileNotFoundError:
-        raise StrokeFileError(f"{p.name} does not exist") from None
+        raise StrokeFileError(f"{p.name} does not exist.") from None
     except PermissionError:
-        raise StrokeFileError(f"{p.name} cannot be read (no permission)") from None
+        raise StrokeFileError(f"{p.name} cannot be read (no permission).") from None
     except UnicodeDecodeError:
-        raise StrokeFileError(f"{p.name} is not a text file, so not a stroke file") from None
+        raise StrokeFileError(f"{p.name} is not a text file, so not a stroke file.") from None
     except OSError as exc:
-        raise StrokeFileError(f"{p.name} cannot be read ({exc.strerror or exc})") from None
+        raise StrokeFileError(f"{p.name} cannot be read ({exc.strerror or exc}).") from None
+    if text.count("[") > 2 * MAX_FILE_POINTS + 1:  # counted before decoding, which costs far more
+        raise StrokeFileError(f"{p.name}: it holds more than {MAX_FILE_POINTS:,} points, far more than any drawing.")
     try:
         data = json.loads(text)
     except (json.JSONDecodeError, RecursionError):
-        raise StrokeFileError(f"{p.name} is not valid JSON") from None
+        raise StrokeFileError(f"{p.name} is not valid JSON.") from None
     try:
         return parse_strokes(data)
     except StrokeFileError as exc:
-        raise StrokeFileError(f"{p.name}: {exc}") from None
+        raise StrokeFileError(f"{p.name}: {exc}.") from None

@@ -22,12 +22,18 @@ _CHILD = r"""
 import json, signal, sys
 from lenet_draw.weights import load_weights, WeightsError
 from lenet_draw.images import open_image, ImageError
+from lenet_draw.samples import import_samples, read_sample, SampleError
+from lenet_draw.stroke_file import load_strokes, StrokeFileError
+OPEN = {"weights": load_weights, "image": open_image, "sample": read_sample, "samples": import_samples,
+        "strokes": load_strokes}
 for kind, path, seconds in json.loads(sys.argv[1]):
     signal.setitimer(signal.ITIMER_REAL, seconds)  # no handler: the alarm ends the process
     try:
-        (load_weights if kind == "weights" else open_image)(path)
+        got = OPEN[kind](path)
         out = {"outcome": "loaded"}
-    except (WeightsError, ImageError) as exc:
+        if kind == "samples":  # (samples, one sentence per file skipped)
+            out.update(samples=len(got[0]), problems=got[1][:3] + got[1][-2:])
+    except (WeightsError, ImageError, SampleError, StrokeFileError) as exc:
         out = {"outcome": "refused", "message": str(exc)}
     signal.setitimer(signal.ITIMER_REAL, 0)
     print(json.dumps(out), flush=True)
@@ -40,7 +46,8 @@ def _limits() -> None:  # pragma: no cover - runs in the child
 
 
 def load_all_in_child(items: list[tuple[str, Path]], seconds: float = PER_FILE_SECONDS) -> list[dict]:
-    """Open each (kind, path), kind "weights" or "image", in a child process limited to
+    """Open each (kind, path), kind "weights", "image", "sample", "samples" (a zip or folder to
+    import) or "strokes", in a child process limited to
     CHILD_MEMORY of address space and ``seconds`` a file; one child for many files.
 
     Each result is {"outcome": "loaded"}, {"outcome": "refused", "message": ...} or, when

@@ -208,4 +208,4 @@ def test_cli_reads_numbers_from_stroke_files_and_pictures(tmp_path, capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith(f"{good}: 451  (4 ")
     assert out[1].startswith(f"{png}: 86  (8 ")
-    assert out[2] == f"{bad}: cannot read: bad.json: stroke 1 has a point that is not two finite numbers [x, y]"
+    assert out[2] == f"{bad}: cannot read: bad.json: stroke 1 has a point that is not two finite numbers [x, y]."
