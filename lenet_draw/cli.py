@@ -351,7 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--writers",
         metavar="SOURCES",
         help="instead: the simulated-writer benchmark of personalisation, with writers from these "
-        "comma-separated sources (e.g. traced,hand)",
+        "comma-separated sources (traced, styles, hand)",
     )
     b.add_argument("--explain", action="store_true", help="only the explanations' figures (overlay, invariance plots)")
     b.set_defaults(func=cmd_bench)

@@ -62,7 +62,13 @@ class RepaintWatcher(QObject):
 
 
 def measure_move_latency(
-    window, moves: int = 300, warmup: int = 20, seed: int = 0, stroke=None, keep_drawing: bool = False
+    window,
+    moves: int = 300,
+    warmup: int = 20,
+    seed: int = 0,
+    stroke=None,
+    keep_drawing: bool = False,
+    stamps: list | None = None,
 ) -> dict:
     """Median and 99th percentile, in ms, of mouse move -> repainted bars and feature maps.
 
@@ -70,7 +76,8 @@ def measure_move_latency(
     preprocessing + inference time, the time the views took to take in the prediction, and
     the time from then until the repaint pass after it had finished. ``stroke``: the pad points
     to draw (default: a wavy stroke of ``moves + warmup + 1`` points); ``keep_drawing``: draw it
-    over what the pad holds instead of clearing it first.
+    over what the pad holds instead of clearing it first. ``stamps``: a list to which each
+    measured move's (start, end), in ``time.perf_counter()`` seconds, is appended.
     """
     app = QApplication.instance()
     canvas = window.canvas
@@ -129,6 +136,8 @@ def measure_move_latency(
             if i >= warmup and done:
                 end = time.perf_counter()
                 samples.append((end - t0) * 1e3)
+                if stamps is not None:
+                    stamps.append((t0, end))
                 repaint_ms.append((end - shown_at[-1]) * 1e3)
                 before_ms.append((asked_at[-1] - t0) * 1e3)
                 between_ms.append((shown_at[-1] - asked_at[-1]) * 1e3 - views_ms[-1])

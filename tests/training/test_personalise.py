@@ -21,7 +21,7 @@ def misread(mnist_dir):
     """Drawings in styles the bundled weights read wrong, with what they are, 60 at most."""
     eng = Engine(device="cpu")
     out = []
-    for w in hand_writers(count=4) + traced_writers(count=4):
+    for w in traced_writers(count=4) + hand_writers(count=4):
         for strokes, label in w.digits:
             pred = eng.predict_strokes(strokes, activations=False)
             if pred.digit != label:
@@ -98,8 +98,8 @@ def test_variants_of_a_sample_keep_its_shape():
 def test_a_simulated_writer_corrects_only_misreadings_and_errs_less_after(engine):
     from lenet_draw.bench.personal import run_writer
 
-    writer = hand_writers(count=1, per_writer=24)[0]  # European ones, which the base reads as 7
-    first = writer.digits[:12]
+    writer = hand_writers(count=1)[0]  # the hand-drawn style and hand the base misreads most
+    first = writer.digits[: len(writer.digits) // 2]
     misread_first = sum(engine.predict_strokes(s, activations=False).digit != d for s, d in first)
     r = run_writer(engine.weights, writer)
     # A correction only when the app (as adapted so far) was wrong: never more than the base's misreadings.
@@ -109,4 +109,54 @@ def test_a_simulated_writer_corrects_only_misreadings_and_errs_less_after(engine
 
 def test_bench_writers_names_an_unknown_source(capsys):
     assert main(["bench", "--writers", "nope"]) != 0
-    assert "unknown writer source nope; known: traced, hand" in capsys.readouterr().err
+    assert "unknown writer source nope; known: traced, styles, hand" in capsys.readouterr().err
+
+
+def _drawn(folder, name):
+    doc = json.loads((folder / name).read_text())
+    return [np.asarray(s, dtype=np.float64) for s in doc["strokes"]]
+
+
+def test_a_drawing_moved_and_scaled_is_the_same_shape_and_another_is_not():
+    from lenet_draw.bench.writers import HANDDRAWN, same_shape
+
+    a = _drawn(HANDDRAWN, "slashed-zero-01.json")
+    moved = [s * 0.5 + 0.2 for s in a]
+    assert same_shape(a, moved)
+    bent = [s.copy() for s in a]
+    bent[0][0] += 0.2
+    assert not same_shape(a, bent)
+    assert not same_shape(a, _drawn(HANDDRAWN, "crossed-seven-01.json"))
+
+
+def test_hand_drawn_writers_write_every_file_once_and_never_a_corrected_shape_again(engine, mnist_dir):
+    from lenet_draw.bench.writers import HANDDRAWN, same_shape
+
+    writers = hand_writers(base=engine.weights)
+    assert writers
+    for w in writers:
+        assert len(w.origins) == len(w.digits) and len(set(w.origins)) == len(w.origins)
+        # every digit is a hand-drawn file or a traced MNIST test digit: none is an anchor shape
+        assert all(o.endswith(".json") or o.startswith("mnist-test/") for o in w.origins)
+        files = [o for o in w.origins if o.endswith(".json")]
+        style = json.loads((HANDDRAWN / files[0]).read_text())["style"]
+        same_style = {p.name for p in HANDDRAWN.glob("*.json") if json.loads(p.read_text())["style"] == style}
+        assert set(files) == same_style
+        half = len(w.digits) // 2
+        first = [_drawn(HANDDRAWN, o) for o in w.origins[:half] if o.endswith(".json")]
+        later = [_drawn(HANDDRAWN, o) for o in w.origins[half:] if o.endswith(".json")]
+        assert first and later
+        assert not any(same_shape(a, b) for a in first for b in later)
+
+
+def test_style_writers_write_styles_the_base_misreads(engine, mnist_dir):
+    from lenet_draw.bench.writers import style_writers
+
+    writers = style_writers(base=engine.weights, count=3)
+    assert writers
+    for w in writers:
+        assert len(set(w.origins)) == len(w.origins) == len(w.digits)
+        styled = [d for (d, o) in zip(w.digits, w.origins) if o.startswith("styles/")]
+        assert len(styled) == len(w.digits) // 2
+        wrong = sum(engine.predict_strokes(s, activations=False).digit != label for s, label in styled)
+        assert wrong >= 1, w.name
