@@ -24,9 +24,8 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -48,6 +47,7 @@ class AdaptConfig:
     anchor_variants: int = 200  # per digit shape
     steps: int = 60
     lr: float = 0.02
+    anchor_strength: float = 1.6  # how far the anchor drawings are varied from the ten shapes
     anchor_weight: float = 320.0  # weight of the anchors' distillation against the samples' loss
     pull: float = 1.0  # strength of the pull towards the base weights
     retries: int = 4  # rounds of more weight on samples still read wrong
@@ -126,14 +126,16 @@ class VariantCache:
         self._limit = limit
         self._anchors: tuple[object, torch.Tensor, torch.Tensor] | None = None
 
-    def anchor_features(self, base: Weights, model: LeNet5) -> tuple[torch.Tensor, torch.Tensor]:
+    def anchor_features(
+        self, base: Weights, model: LeNet5, pause: Callable[[], object] | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """The anchors' C5 features under ``base`` and the base's probabilities for them: the
         same for every adaptation of one base, so computed once per base."""
         with self._lock:
             hit = self._anchors
         if hit is not None and hit[0] is base:
             return hit[1], hit[2]
-        anchors = anchor_inputs(self.cfg.anchor_variants, self.cfg.seed)
+        anchors = anchor_inputs(self.cfg.anchor_variants, self.cfg.seed, pause, self.cfg.anchor_strength)
         with torch.no_grad():
             fa = _c5(model, base.convention.apply(torch.from_numpy(anchors)[:, None]))
             target = torch.softmax(model.output(torch.tanh(model.f6(fa))), dim=1)
@@ -164,19 +166,37 @@ class VariantCache:
         return arr
 
 
-@lru_cache(maxsize=4)
-def anchor_inputs(variants: int = DEFAULT.anchor_variants, seed: int = DEFAULT.seed) -> np.ndarray:
+_ANCHORS: dict[tuple[int, int, float], np.ndarray] = {}
+_ANCHORS_LOCK = threading.Lock()
+
+
+def anchor_inputs(
+    variants: int = DEFAULT.anchor_variants,
+    seed: int = DEFAULT.seed,
+    pause: Callable[[], object] | None = None,
+    strength: float = DEFAULT.anchor_strength,
+) -> np.ndarray:
     """Ordinary digits for the network to keep reading as before: each of the ten shapes of
-    ``sample_digits`` drawn ``variants`` ways (more strongly varied than a person's samples)."""
+    ``sample_digits`` drawn ``variants`` ways (more strongly varied than a person's samples).
+    Made once per process (a second or two); ``pause`` is called between drawings."""
+    key = (variants, seed, strength)
+    with _ANCHORS_LOCK:
+        hit = _ANCHORS.get(key)
+    if hit is not None:
+        return hit
     rng = np.random.default_rng([seed, 1])
     imgs = []
     for d in range(10):
         strokes = [np.asarray(s, dtype=np.float64) for s in DIGIT_STROKES[d]]
         for i in range(variants):
-            img = render(strokes if i == 0 else vary(strokes, rng, strength=1.6))
+            if pause is not None and i % 10 == 0:
+                pause()
+            img = render(strokes if i == 0 else vary(strokes, rng, strength=strength))
             if img is not None:
                 imgs.append(img)
-    return np.stack(imgs).astype(np.float32)
+    arr = np.stack(imgs).astype(np.float32)
+    with _ANCHORS_LOCK:
+        return _ANCHORS.setdefault(key, arr)
 
 
 # ----------------------------------------------------------------------------- adaptation
@@ -189,16 +209,27 @@ def _c5(model: LeNet5, x: torch.Tensor) -> torch.Tensor:
 
 
 def adapt(
-    base: Weights, samples: Sequence[Sample], cfg: AdaptConfig = DEFAULT, cache: VariantCache | None = None
+    base: Weights,
+    samples: Sequence[Sample],
+    cfg: AdaptConfig = DEFAULT,
+    cache: VariantCache | None = None,
+    pause: Callable[[], object] | None = None,
 ) -> Adapted:
-    """Base weights adapted to the samples (the base itself when there are none)."""
+    """Base weights adapted to the samples (the base itself when there are none).
+
+    ``pause``, when given, is called between the steps (each a few milliseconds of work): the
+    window's version waits there while the pen is down, so an adaptation running beside the
+    drawing never competes with its live update for the interpreter. It changes no result.
+    """
     t0 = time.perf_counter()
+    pause = pause or (lambda: None)
     if not samples:
         return Adapted(base, 0, time.perf_counter() - t0)
     cache = cache if cache is not None else VariantCache(cfg)
     model = base.build_model()
     xs, ys, ws = [], [], []
     for s in samples:
+        pause()
         inp = cache.inputs(s)
         if len(inp):
             xs.append(inp)
@@ -208,9 +239,13 @@ def adapt(
             wi = np.full(len(inp), 0.5 / max(1, len(inp) - 1))
             wi[0] = 0.5 if len(inp) > 1 else 1.0
             ws.append(wi)
-    if cache.cfg.anchor_variants != cfg.anchor_variants or cache.cfg.seed != cfg.seed:
+    if (cache.cfg.anchor_variants, cache.cfg.seed, cache.cfg.anchor_strength) != (
+        cfg.anchor_variants,
+        cfg.seed,
+        cfg.anchor_strength,
+    ):
         cache = VariantCache(cfg)  # anchors drawn otherwise than the cache's
-    fa, target = cache.anchor_features(base, model)
+    fa, target = cache.anchor_features(base, model, pause)
     with torch.no_grad():
         fu = _c5(model, base.convention.apply(torch.from_numpy(np.concatenate(xs))[:, None]))
     y = torch.from_numpy(np.concatenate(ys)).long()
@@ -244,6 +279,7 @@ def adapt(
 
     def train(steps: int, w: torch.Tensor) -> None:
         for _ in range(steps):
+            pause()
             lu = out(torch.tanh(f6(fu)))
             loss = (F.cross_entropy(lu, y, reduction="none") * w).sum()
             la = out(torch.tanh(f6(fa)))

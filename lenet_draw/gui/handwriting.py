@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
@@ -40,6 +41,8 @@ DATA_ENV = "LENET_DRAW_DATA"
 #: The adapted weights, kept beside the samples so a restart needs no adaptation.
 STATE_FILE = "personalised.pt"
 THUMB = 44
+#: Longest the adaptation waits at a time for the pen to lift (then it takes one step and waits again).
+PEN_DOWN_WAIT_S = 2.0
 
 
 def data_folder() -> Path:
@@ -120,7 +123,7 @@ class Handwriting(QObject):
         if first:  # the anchor drawings, made once, before the first correction needs them
             from lenet_draw.personalise import anchor_inputs
 
-            self._pool.submit(anchor_inputs)
+            self._pool.submit(anchor_inputs, pause=self._while_drawing)
         self.base = engine.weights
         self.current = None
         self._installed = None
@@ -247,6 +250,15 @@ class Handwriting(QObject):
         gen, base, samples = self._generation, self.base, list(self.samples)
         self._pool.submit(self._work, gen, base, samples)
 
+    def _while_drawing(self) -> None:
+        """Called by the adaptation between its steps: while the pen is down, wait (up to
+        PEN_DOWN_WAIT_S at a time), so the live update of the stroke has the interpreter to
+        itself; the adaptation goes on between strokes."""
+        deadline = time.monotonic() + PEN_DOWN_WAIT_S
+        canvas = getattr(self.window, "canvas", None)
+        while canvas is not None and canvas.is_drawing() and time.monotonic() < deadline:
+            time.sleep(0.01)
+
     def _work(self, gen: int, base, samples) -> None:
         _lower_priority()
         try:
@@ -254,7 +266,7 @@ class Handwriting(QObject):
 
             if self._cache is None:
                 self._cache = VariantCache()
-            result: object = adapt(base, samples, cache=self._cache)
+            result: object = adapt(base, samples, cache=self._cache, pause=self._while_drawing)
             self._save(base, samples, result)
         except Exception as exc:  # reported on the GUI thread
             result = exc

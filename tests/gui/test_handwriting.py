@@ -190,3 +190,33 @@ def test_a_correction_needs_a_drawing(qtbot, make_window, data_dir):
     qtbot.keyClick(w.canvas, Qt.Key.Key_7, Qt.KeyboardModifier.KeypadModifier)  # the number pad's keys too
     assert w.handwriting.count() == 0 and not data_dir.exists()
     assert sum("Draw a digit first" in m for m in said) == 2
+
+
+def test_an_adaptation_waits_while_the_pen_is_down_and_finishes_once_it_lifts(qtbot, make_window, data_dir):
+    """Adapting beside a stroke being drawn would take the interpreter from its live update:
+    the adaptation pauses between its steps while the pen is down (at most PEN_DOWN_WAIT_S at a
+    time) and goes on when it lifts."""
+    from PySide6.QtCore import QEvent
+
+    from lenet_draw.gui.handwriting import PEN_DOWN_WAIT_S
+    from lenet_draw.gui.testing import send_mouse
+
+    w = make_window()
+    draw(qtbot, w)
+    done = []
+    w.handwriting.adapted.connect(done.append)
+    qtbot.keyClick(w.canvas, Qt.Key.Key_1)  # the correction: an adaptation starts in the background
+    assert not w.handwriting.idle()
+    left = Qt.MouseButton.LeftButton
+    stroke = [w.canvas.to_widget(0.1 + 0.8 * i / 60, 0.9) for i in range(61)]
+    send_mouse(w.canvas, QEvent.Type.MouseButtonPress, stroke[0], left, left)
+    # A stroke held down for 1.2 s (under PEN_DOWN_WAIT_S): an adaptation takes about 0.3 s of
+    # work, yet none finishes while the pen is down.
+    assert PEN_DOWN_WAIT_S > 1.2
+    for p in stroke[1:]:
+        send_mouse(w.canvas, QEvent.Type.MouseMove, p, Qt.MouseButton.NoButton, left)
+        qtbot.wait(20)
+    assert w.canvas.is_drawing() and not done and not w.handwriting.idle()
+    send_mouse(w.canvas, QEvent.Type.MouseButtonRelease, stroke[-1], left, Qt.MouseButton.NoButton)
+    qtbot.waitUntil(lambda: bool(done), timeout=60000)
+    assert w.handwriting.count() == 1

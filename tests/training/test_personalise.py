@@ -11,7 +11,7 @@ from lenet_draw.bench.personal import forgetting
 from lenet_draw.bench.writers import hand_writers, traced_writers
 from lenet_draw.cli import main
 from lenet_draw.engine import Engine
-from lenet_draw.personalise import ADAPTED, VariantCache, adapt
+from lenet_draw.personalise import ADAPTED, DEFAULT, VariantCache, adapt
 from lenet_draw.samples import make_sample, write_sample
 from lenet_draw.weights import load_weights
 
@@ -29,19 +29,39 @@ def misread(mnist_dir):
     return out[:60]
 
 
-def test_adapting_reads_the_corrected_drawings_right_and_changes_only_f6_and_output(engine, misread):
+def test_adapting_changes_only_f6_and_output_and_is_deterministic(engine, misread):
     samples = misread[:12]
     cache = VariantCache()
     result = adapt(engine.weights, samples, cache=cache)
-    tuned = Engine(result.weights, device="cpu")
-    right = sum(tuned.predict_strokes(s.xy(), activations=False).digit == s.label for s in samples)
-    assert right == len(samples)
     for k, v in engine.weights.state_dict.items():
         assert torch.equal(v, result.weights.state_dict[k]) == (k not in ADAPTED), k
     assert result.weights.meta["note"] == "adapted from lenet5.pt with 12 samples"
     again = adapt(engine.weights, samples, cache=cache)  # deterministic: the CLI and the window agree
     for k in ADAPTED:
         assert torch.equal(again.weights.state_dict[k], result.weights.state_dict[k])
+
+
+def test_each_writer_s_corrected_drawings_are_then_read_as_corrected(engine, mnist_dir):
+    """A person's corrections, adapted together, are read as they said. The writers here write
+    in hands far outside training's (leaning far, very narrow or wide), and their misread digits
+    include traced MNIST digits no reader is sure of; measured with the bundled weights: 64 of
+    78 corrected drawings read right after adapting (each writer: 4/4, 8/13, 5/11, 3/3, 14/14,
+    12/13, 9/11, 9/9), none before. The anchors that keep MNIST from being forgotten (the test
+    below) hold some back: with a fifth of them, 75 of 78, and MNIST drops by 0.55 points."""
+    right = total = 0
+    for w in traced_writers(count=4) + hand_writers(count=4):
+        mine = [
+            make_sample(label, s)
+            for s, label in w.digits
+            if engine.predict_strokes(s, activations=False).digit != label
+        ]
+        if not mine:
+            continue
+        tuned = Engine(adapt(engine.weights, mine).weights, device="cpu")
+        right += sum(tuned.predict_strokes(s.xy(), activations=False).digit == s.label for s in mine)
+        total += len(mine)
+    assert total >= 40, total
+    assert right >= 0.8 * total, (right, total)
 
 
 def test_no_samples_leave_the_base_as_it_is(engine):
@@ -160,3 +180,13 @@ def test_style_writers_write_styles_the_base_misreads(engine, mnist_dir):
         assert len(styled) == len(w.digits) // 2
         wrong = sum(engine.predict_strokes(s, activations=False).digit != label for s, label in styled)
         assert wrong >= 1, w.name
+
+
+def test_pausing_between_steps_changes_nothing_but_when_the_work_is_done(engine, misread):
+    calls = []
+    paused = adapt(engine.weights, misread[:3], pause=lambda: calls.append(1))
+    plain = adapt(engine.weights, misread[:3])
+    # called before each sample's drawings and before every training step
+    assert len(calls) >= 3 + DEFAULT.steps
+    for k in ADAPTED:
+        assert torch.equal(paused.weights.state_dict[k], plain.weights.state_dict[k])
