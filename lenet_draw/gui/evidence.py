@@ -35,6 +35,7 @@ class EvidenceOverlay(QObject):
         self._follow.setSingleShot(True)
         self._follow.timeout.connect(self._catch_up)
         self._since = 0.0  # perf_counter() when the oldest prediction still waiting was shown
+        self._last: tuple | None = None  # (what was asked, Evidence) of the last evidence computed
         self.shown_at = 0.0  # perf_counter() when the overlay last took in new evidence
         self.canvas_overlay = InputOverlay(
             window.canvas, lambda: canvas_transform(window.canvas, self._to_input()), upsample=4
@@ -125,11 +126,19 @@ class EvidenceOverlay(QObject):
             return
         shown = pred.digit
         if self.contrast is not None and self.contrast != shown:
-            ev = attribution.evidence(engine, pred.stages.input, self.contrast, against=shown)
+            target, against = self.contrast, shown
             caption = f"Why not {self.contrast}? Orange: ink for {self.contrast}; blue: ink for {shown}"
         else:
-            ev = attribution.evidence(engine, pred.stages.input, shown)
+            target, against = shown, None
             caption = f"Evidence for {shown}: orange pushed towards it, blue against it"
+        # The same input, question and weights give the same evidence (a repeated reading, a
+        # why-not click taken back): the last one is kept.
+        key = (pred.stages.input.tobytes(), target, against, engine, engine.model)
+        if self._last is not None and self._last[0] == key:
+            ev = self._last[1]
+        else:
+            ev = attribution.evidence(engine, pred.stages.input, target, against=against)
+            self._last = (key, ev)
         self.evidence = ev
         on_canvas = getattr(pred.stages, "to_input", None) is not None
         ys, xs = np.nonzero(ev.values)
