@@ -15,6 +15,7 @@ Pure numpy and pillow: no Qt, no torch.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
@@ -255,7 +256,7 @@ def _crop_view(clean: list[np.ndarray], lo: np.ndarray, hi: np.ndarray, pen: flo
     return _stamp([(s - lo) * scale + offset for s in clean], side, pen * scale)[:h, :w].copy()
 
 
-#: Most pen stamps drawn for the "cropped" view (a scribble of 100,000 points stays cheap).
+#: Most pen stamps pressed for the "cropped" view (a scribble of 100,000 points stays cheap).
 _MAX_STAMPS = 6000
 
 
@@ -265,25 +266,86 @@ def _stamp(strokes: Sequence[np.ndarray], size: int, width: float, ss: int = 2) 
     For the "cropped" view, whose pen is often wider than the segments between points are
     long (a small drawing made with the canvas's pen): PIL draws a wide line between close
     points as thin slivers that spill horizontal streaks through the image. Here the pen is
-    stamped as discs a third of its radius apart (the outline is off by r/72 at most), and
-    segments are added only where the points lie further apart than that.
+    pressed as discs a third of its radius apart (the outline is off by r/72 at most), and
+    segments are added only where the points lie further apart than that. The discs are
+    pressed all at once (``_press``): one PIL call per disc cost several milliseconds a move.
     """
-    img = Image.new("L", (size * ss, size * ss), 0)
-    draw = ImageDraw.Draw(img)
+    big = size * ss
     r = max(width * ss, 1.0) / 2.0
-    pts = [s * ss - 0.5 for s in strokes]  # PIL puts integer coordinates at pixel centres
+    pts = [s * ss - 0.5 for s in strokes]  # integer coordinates at pixel centres, as PIL's
     length = sum(float(np.sqrt((np.diff(p, axis=0) ** 2).sum(axis=1)).sum()) for p in pts)
     step = max(r / 3.0, length / _MAX_STAMPS, 0.5)
+    lines = None
+    centres = []
     for p in pts:
         dense = _densify_path(p, step)
         crowded = len(dense) > _MAX_STAMPS  # thousands of points closer than a step: keep one per step
         if crowded:
             dense = _resample(dense, step)
         if (crowded or step > r / 2.0) and len(dense) > 1:  # discs too far apart to join: segments join them
-            draw.line(dense.ravel().tolist(), fill=255, width=int(round(2 * r)))
-        for x, y in dense.tolist():
-            draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
-    return _reduce(np.asarray(img), ss)
+            if lines is None:
+                lines = Image.new("L", (big, big), 0)
+            ImageDraw.Draw(lines).line(dense.ravel().tolist(), fill=255, width=int(round(2 * r)))
+        centres.append(dense)
+    ink = _press(np.concatenate(centres), big, r)
+    if lines is not None:
+        ink = np.maximum(ink, np.asarray(lines))
+    return _reduce(ink, ss)
+
+
+#: Discs whose box is at most this many pixels (a radius up to about 4.5 pixels), and at most
+#: _PRESS_PIXELS of them in all, are pressed in a few array operations; larger ones PIL draws
+#: one by one, which is faster for them (measured: 0.4 against 1.6 ms for 430 discs of radius
+#: 2, 1.1 against 0.7 ms for 140 of radius 6.6).
+_PRESS_BOX = 100
+_PRESS_PIXELS = 200_000
+
+
+def _press(centres: np.ndarray, size: int, r: float) -> np.ndarray:
+    """A (size, size) uint8 image, 255 inside any of the discs of radius ``r`` at ``centres``:
+    the pixels PIL's ``ellipse`` fills for each (its box truncated to whole pixels, as PIL
+    does). The many small discs of a drawing are set together, by array operations instead
+    of one PIL call each."""
+    corner = np.trunc(centres - r).astype(np.int64)  # PIL truncates the box to whole pixels
+    box = np.trunc(centres + r).astype(np.int64) - corner  # (width, height) of each disc's box
+    span = int(box.max()) + 1 if len(box) else 0
+    if span * span <= _PRESS_BOX and len(corner) * span * span <= _PRESS_PIXELS:
+        sizes, which = np.unique(box[:, 0] * span + box[:, 1], return_inverse=True)
+        ys, xs = _discs(tuple(divmod(key, span) for key in sizes.tolist()))
+        which = which.reshape(-1)
+        py, px = corner[:, 1:] + ys[which], corner[:, :1] + xs[which]
+        ok = (py >= 0) & (py < size) & (px >= 0) & (px < size)
+        out = np.zeros((size, size), dtype=np.uint8)
+        out[py[ok], px[ok]] = 255
+        return out
+    img = Image.new("L", (size, size), 0)
+    draw = ImageDraw.Draw(img)
+    for x0, y0, x1, y1 in np.concatenate([corner, corner + box], axis=1).tolist():
+        draw.ellipse((x0, y0, x1, y1), fill=255)
+    return np.asarray(img)
+
+
+@functools.lru_cache(maxsize=64)
+def _discs(boxes: tuple[tuple[int, int], ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, columns), one row per box: the pixels of each ``_disc``, a smaller disc's (or an
+    empty one's) padded with a pixel far outside any image."""
+    discs = [_disc(w, h) for w, h in boxes]
+    most = max(1, max(len(ys) for ys, _ in discs))
+    far = -(1 << 40)
+    ys = np.full((len(discs), most), far, dtype=np.int64)
+    xs = np.full((len(discs), most), far, dtype=np.int64)
+    for i, (y, x) in enumerate(discs):
+        ys[i, : len(y)], xs[i, : len(x)] = y, x
+    return ys, xs
+
+
+@functools.lru_cache(maxsize=64)
+def _disc(w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, columns) of the pixels PIL's ``ellipse`` fills in the box (0, 0, w, h)."""
+    img = Image.new("L", (w + 1, h + 1), 0)
+    ImageDraw.Draw(img).ellipse((0, 0, w, h), fill=255)
+    ys, xs = np.nonzero(np.asarray(img))
+    return ys.astype(np.int64), xs.astype(np.int64)
 
 
 def _densify_path(points: np.ndarray, step: float) -> np.ndarray:
@@ -294,7 +356,9 @@ def _densify_path(points: np.ndarray, step: float) -> np.ndarray:
     parts = np.maximum(1, np.ceil(seg / step).astype(np.int64))
     if int(parts.max()) == 1:
         return points
-    t = np.concatenate([np.arange(n) / n for n in parts])
+    first = np.cumsum(parts) - parts  # where each segment's points begin
+    n = np.repeat(parts, parts)
+    t = (np.arange(int(parts.sum())) - np.repeat(first, parts)) / n  # 0, 1/n, ..., (n-1)/n per segment
     start = np.repeat(points[:-1], parts, axis=0)
     delta = np.repeat(np.diff(points, axis=0), parts, axis=0)
     return np.concatenate([start + delta * t[:, None], points[-1:]])

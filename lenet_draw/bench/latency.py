@@ -44,17 +44,27 @@ class PaintCounter(QObject):
 
 
 class RepaintWatcher(QObject):
-    """Notes, for the window it watches, each repaint pass (UpdateRequest) and when it began."""
+    """Notes, for the window it watches, each repaint pass (UpdateRequest): when it began and
+    when it ended. To see the end, the watcher hands the pass to the window itself and returns
+    once it has run; work the event loop does after the pass (a timer's) is not counted."""
 
     def __init__(self, window) -> None:
         super().__init__()
         self.window = window
         self.passes: list[float] = []  # perf_counter() at the start of each pass
+        self.ends: list[float] = []  # and at its end
         window.installEventFilter(self)
 
     def eventFilter(self, obj, ev) -> bool:
         if obj is self.window and ev.type() == QEvent.Type.UpdateRequest:
             self.passes.append(time.perf_counter())
+            self.window.removeEventFilter(self)
+            try:
+                QApplication.sendEvent(self.window, ev)
+            finally:
+                self.window.installEventFilter(self)
+            self.ends.append(time.perf_counter())
+            return True
         return False
 
     def remove(self) -> None:
@@ -109,6 +119,10 @@ def measure_move_latency(
     window.predictor.predicted.connect(timed_on_predicted)
     window.predictor._source = timed_source
     samples: list[float] = []
+    evidence_ms: list[float] = []
+    evidence = getattr(getattr(window, "explanations", None), "evidence", None)
+    if evidence is not None and not evidence.enabled:
+        evidence = None
     before_ms: list[float] = []
     between_ms: list[float] = []
     paints = {w: 0 for w in watched}
@@ -128,13 +142,28 @@ def measure_move_latency(
             send_mouse(canvas, QEvent.Type.MouseMove, p, Qt.MouseButton.NoButton, btn)
             deadline = t0 + 5.0
             done = False
+            n_passes = len(repaints.passes)
+            end = t0
             while not done and time.perf_counter() <= deadline:
-                n_passes = len(repaints.passes)
                 app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents)
                 # Done once a repaint pass has run to its end after the prediction was shown.
-                done = window.predictor.inferences > inf0 and any(t >= shown_at[-1] for t in repaints.passes[n_passes:])
+                if window.predictor.inferences > inf0:
+                    after = [
+                        e for s, e in zip(repaints.passes[n_passes:], repaints.ends[n_passes:]) if s >= shown_at[-1]
+                    ]
+                    done, end = bool(after), (after[0] if after else end)
+            if evidence is not None and done:
+                # The evidence overlay follows the bars: until it shows this move's reading too.
+                while evidence.pending() and time.perf_counter() <= deadline:
+                    app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents)
+                while time.perf_counter() <= deadline:
+                    after = [e for s, e in zip(repaints.passes, repaints.ends) if s >= evidence.shown_at]
+                    if after:
+                        if i >= warmup:
+                            evidence_ms.append((after[0] - t0) * 1e3)
+                        break
+                    app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents)
             if i >= warmup and done:
-                end = time.perf_counter()
                 samples.append((end - t0) * 1e3)
                 if stamps is not None:
                     stamps.append((t0, end))
@@ -152,7 +181,7 @@ def measure_move_latency(
         counter.remove()
         repaints.remove()
     n = max(1, len(samples))
-    return {
+    out = {
         "moves": len(samples),
         "move_to_repaint": summary_ms(samples),
         "engine_preprocess_plus_inference": summary_ms(engine_ms[warmup:]),
@@ -167,3 +196,6 @@ def measure_move_latency(
         # label, bar or value changes; C1 changes with nearly every move).
         "repainted_fraction": {"bars": paints[window.panel.bars] / n, "C1": paints[window.maps.views["C1"]] / n},
     }
+    if evidence is not None:  # with the evidence overlay on: until it showed the move's reading
+        out["move_to_evidence_shown"] = summary_ms(evidence_ms)
+    return out

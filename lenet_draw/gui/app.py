@@ -62,6 +62,10 @@ def fallback_device(tried: list[str]) -> str | None:
     return next((d for d in FALLBACK_DEVICES if d not in tried), None)
 
 
+#: The longest the engine loader waits for the window's first frame before it starts anyway.
+LOADER_WAIT_MS = 1000
+
+
 def start_engine(window: MainWindow, device: str = "auto", weights: str | None = None) -> EngineLoader:
     """Build the engine off the GUI thread and hand it to ``window`` (started from the event loop).
 
@@ -103,7 +107,22 @@ def start_engine(window: MainWindow, device: str = "auto", weights: str | None =
 
     loader.loaded.connect(on_loaded)
     loader.failed.connect(on_failed)
-    QTimer.singleShot(0, loader.start)
+    started: list[bool] = []
+
+    def begin() -> None:
+        if not started:
+            started.append(True)
+            loader.start()
+
+    # Importing torch on the loader thread holds the interpreter's lock for long stretches, and
+    # painting the window takes it back at every call into Qt: begun together, the first frame
+    # waited on the import (0.7 s more to a drawable window on a 2-core machine). So the loader
+    # starts once the window has been painted, or after LOADER_WAIT_MS if it never is.
+    if window.painted:
+        QTimer.singleShot(0, begin)
+    else:
+        window.drawable.connect(begin)
+        QTimer.singleShot(LOADER_WAIT_MS, window, begin)
     return loader
 
 

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMenu,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -101,6 +102,8 @@ class Handwriting(QObject):
         self._running = False
         self._again = False
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="lenet-adapt")
+        self.dock = None  # the "My handwriting" dock (attach makes it)
+        self._panel: HandwritingPanel | None = None
         self._cache = None
         self._lock = threading.Lock()
         self._undoable = None  # the last correction, while nothing was drawn since
@@ -320,6 +323,20 @@ class Handwriting(QObject):
             self._pending_note = ""
         self._install(result)
 
+    @property
+    def panel(self) -> HandwritingPanel:
+        """The "My handwriting" panel, built when its dock is first shown (or it is first asked
+        for): the window opens without making a thumbnail of every sample."""
+        if self._panel is None:
+            panel = self._panel = HandwritingPanel(self, self.window)
+            if self.dock is not None:
+                area = self.dock.widget()
+                if isinstance(area, QScrollArea):
+                    area.setWidget(panel)  # the placeholder goes
+            self.window.predictionShown.connect(panel.show_comparison)
+            self.adapted.connect(lambda _r: panel.show_comparison(None))
+        return self._panel
+
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
@@ -453,9 +470,12 @@ def attach(window) -> Handwriting:
 
     hw = Handwriting(window)
     window.handwriting = hw
-    panel = HandwritingPanel(hw, window)
-    window.handwriting_panel = panel
-    dock = window._dock("My handwriting", panel, Qt.DockWidgetArea.RightDockWidgetArea, "handwritingDock", scroll=True)
+    # The panel itself is built when the dock is first shown (Handwriting.panel).
+    dock = window._dock(
+        "My handwriting", QWidget(), Qt.DockWidgetArea.RightDockWidgetArea, "handwritingDock", scroll=True
+    )
+    hw.dock = dock
+    dock.visibilityChanged.connect(lambda shown: shown and hw.panel)
     window.tabifyDockWidget(window.stages_dock, dock)
     window.stages_dock.raise_()
     window.handwriting_dock = dock
@@ -489,8 +509,6 @@ def attach(window) -> Handwriting:
     hw.samplesChanged.connect(show_count)
     show_count()
     window.engineChanged.connect(hw.on_engine_changed)
-    window.predictionShown.connect(panel.show_comparison)
-    hw.adapted.connect(lambda _r: panel.show_comparison(None))
 
     def export_weights() -> None:
         if hw.current is None:

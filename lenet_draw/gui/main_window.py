@@ -121,6 +121,16 @@ class MainWindow(FileHandling, WindowMenus, QMainWindow):
         if engine is not None:
             self.set_engine(engine)
 
+    @property
+    def painted(self) -> bool:
+        """Whether the canvas has been painted (``drawable`` was or is about to be emitted)."""
+        return self._painted
+
+    @property
+    def handwriting_panel(self):
+        """The "My handwriting" panel (built the first time it is shown or asked for)."""
+        return self.handwriting.panel
+
     # -- construction -----------------------------------------------------------------------
     def _build_central(self) -> None:
         central = QWidget(self)

@@ -125,10 +125,14 @@ class InputOverlay(QWidget):
             self.update()
         self._show_if_needed()
 
-    def outline_rect(self, name: str) -> QRectF | None:
-        """Where an outline lies in this widget's coordinates (None when not shown)."""
-        field, t = self.outlines.get(name), self.transform()
-        if field is None or t is None:
+    def outline_rect(self, name: str, t: QTransform | None = None) -> QRectF | None:
+        """Where an outline lies in this widget's coordinates (None when not shown); ``t``: the
+        transform, when the caller has it already."""
+        field = self.outlines.get(name)
+        if field is None:
+            return None
+        t = t if t is not None else self.transform()
+        if t is None:
             return None
         top, bottom, left, right = field
         return t.mapRect(QRectF(left, top, right - left, bottom - top))
@@ -148,7 +152,7 @@ class InputOverlay(QWidget):
             p.drawImage(QRectF(0, 0, 32, 32), self.evidence)
             p.restore()
         for name, colour in (("kernel", KERNEL), ("hovered", HOVERED), ("selected", SELECTED)):
-            r = self.outline_rect(name)
+            r = self.outline_rect(name, t)
             if r is not None:
                 p.setPen(QPen(colour, 2.0, Qt.PenStyle.DashLine if name == "hovered" else Qt.PenStyle.SolidLine))
                 p.setBrush(Qt.BrushStyle.NoBrush)

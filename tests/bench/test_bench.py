@@ -51,9 +51,18 @@ def test_explain_bench_reports_the_overlay_and_every_invariance_plot(tmp_path, c
     res = json.loads(out.read_text())
     for state in ("overlay_off", "overlay_on"):
         assert res["live"][state]["move_to_repaint"]["n"] >= 50, state
+    # with the overlay on, also until the evidence was shown (it follows the repainted bars)
+    assert res["live"]["overlay_on"]["move_to_evidence_shown"]["n"] >= 50
+    assert "move_to_evidence_shown" not in res["live"]["overlay_off"]
     assert set(res["invariance"]) == {"rotation", "scale", "shift_x", "shift_y", "thickness", "noise"}
     assert all(s["points"] >= 25 for s in res["invariance"].values())
     assert set(res["faithfulness"]) == {"gradient_x_input", "integrated_gradients", "occlusion"}
     text = capsys.readouterr().out
-    for words in ("evidence overlay off", "evidence overlay on", "invariance plot: rotation", "vs"):
+    for words in (
+        "evidence overlay off",
+        "evidence overlay on",
+        "move to the evidence shown",
+        "invariance plot: rotation",
+        "vs",
+    ):
         assert words in text, words

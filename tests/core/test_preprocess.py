@@ -195,3 +195,21 @@ def test_drawn_digits_land_centred_by_mass(digit):
     assert abs(cx - CENTRE) < limit and abs(cy - CENTRE) < limit, (cx, cy)
     # The centre of mass the window marks is where the mass is.
     assert s.centre_of_mass == pytest.approx((cx, cy), abs=1e-4)
+
+
+@pytest.mark.parametrize("r", [0.5, 1.3, 2.1, 3.6, 4.4, 7.0])
+def test_discs_pressed_together_are_the_discs_pil_draws_one_by_one(r):
+    """The "Ink cropped" stage presses its many small discs with array operations: the pixels
+    must be those PIL's ellipse fills for each, including discs partly outside the image."""
+    from PIL import Image, ImageDraw
+
+    from lenet_draw.preprocess import _press
+
+    rng = np.random.default_rng(int(r * 10))
+    size = 40
+    centres = rng.uniform(-r, size + r, size=(300, 2))
+    img = Image.new("L", (size, size), 0)
+    draw = ImageDraw.Draw(img)
+    for x, y in centres.tolist():
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
+    assert np.array_equal(_press(centres, size, r), np.asarray(img))

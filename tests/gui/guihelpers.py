@@ -7,8 +7,10 @@ from PySide6.QtWidgets import QApplication
 
 
 def settle(qtbot, window):
-    """Let the event loop run until no prediction is pending (what the person waits for)."""
-    qtbot.waitUntil(lambda: not window.predictor.pending(), timeout=5000)
+    """Let the event loop run until no prediction is pending, nor the evidence overlay's
+    explanation of the one shown (what the person waits for)."""
+    evidence = window.explanations.evidence
+    qtbot.waitUntil(lambda: not window.predictor.pending() and not evidence.pending(), timeout=5000)
 
 
 def fresh_prediction(window):

@@ -5,7 +5,7 @@ strongest response, and the invariance plots and sliders."""
 import numpy as np
 import pytest
 from guihelpers import settle
-from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
 
@@ -81,6 +81,42 @@ def test_evidence_follows_the_drawing_live_and_costs_nothing_when_off(window, qt
     # Off, the overlays are hidden: the canvas and the input tile paint as they did without them.
     assert not window.explanations.evidence.canvas_overlay.isVisible()
     assert not window.explanations.evidence.tile_overlay.isVisible()
+
+
+def test_the_bars_never_wait_for_the_evidence_and_it_follows_the_newest_drawing(window, qtbot, monkeypatch):
+    """With the overlay on, the window's repaint pass that shows a prediction's bars runs before
+    its evidence is computed, and the evidence that ends up shown is the final drawing's."""
+    ex = window.explanations.evidence
+    ex.action.trigger()
+    passes = [0]
+    shown: dict[int, int] = {}  # id of each shown prediction -> repaint passes by then
+    computed: list[tuple[int, int]] = []  # (id of the prediction explained, repaint passes by then)
+
+    class Passes(QObject):
+        def eventFilter(self, obj, ev):
+            if obj is window and ev.type() == QEvent.Type.UpdateRequest:
+                passes[0] += 1
+            return False
+
+    watcher = Passes()
+    window.installEventFilter(watcher)
+    window.predictionShown.connect(lambda pred: shown.setdefault(id(pred), passes[0]))
+    real = attribution.evidence
+
+    def recording(*a, **k):
+        computed.append((id(window.panel.prediction), passes[0]))
+        return real(*a, **k)
+
+    monkeypatch.setattr(attribution, "evidence", recording)
+    draw_strokes(window.canvas, DIGIT_STROKES[8], process_every=1)
+    settle(qtbot, window)
+    window.removeEventFilter(watcher)
+    assert len(computed) >= 2  # it follows the drawing while it is drawn
+    for pred_id, n in computed:  # each after a repaint pass that showed its prediction
+        assert n > shown[pred_id]
+    pred = window.panel.prediction
+    expected = attribution.evidence(window.engine, pred.stages.input, pred.digit)
+    np.testing.assert_allclose(ex.evidence.values, expected.values, atol=1e-6)
 
 
 def test_with_the_overlay_off_a_bar_click_is_a_correction_not_a_question(window, qtbot):
