@@ -233,16 +233,24 @@ SPECK = 0.02
 
 def pieces_from_ink(ink: np.ndarray) -> list[Piece]:
     """An ink map (float, ink = 1, y down) -> pieces: connected blobs, wide ones cut into columns."""
+    return framed_pieces_from_ink(ink)[0]
+
+
+def framed_pieces_from_ink(ink: np.ndarray) -> tuple[list[Piece], tuple[float, float, float]]:
+    """``pieces_from_ink``, and where their boxes lie in ``ink``: (x0, y0, f), a box point
+    (x, y) is at (x0 + x / f, y0 + y / f) in ``ink``'s pixels."""
     from PIL import Image
 
     mask0 = ink > 0.1 * float(ink.max()) if ink.size and float(ink.max()) > 0 else np.zeros((0, 0), bool)
     if not mask0.any():
-        return []
+        return [], (0.0, 0.0, 1.0)
     ys, xs = np.nonzero(mask0)
+    frame = (float(xs.min()), float(ys.min()), 1.0)
     ink = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
     h, w = ink.shape
     if h > IMAGE_LINE_HEIGHT:
         f = IMAGE_LINE_HEIGHT / h
+        frame = (frame[0], frame[1], f)
         size = (max(1, round(w * f)), IMAGE_LINE_HEIGHT)
         ink = np.asarray(Image.fromarray(ink.astype(np.float32), mode="F").resize(size, Image.Resampling.BOX))
     mask = ink > 0.1 * float(ink.max())
@@ -264,7 +272,7 @@ def pieces_from_ink(ink: np.ndarray) -> list[Piece]:
             part = part[rows[0] : rows[-1] + 1]
             box = (float(x0 + a), float(y0 + rows[0]), float(x0 + b), float(y0 + rows[-1] + 1))
             out.append(Piece(box=box, key=_key(part) ^ hash(box), ink=part, link=(c, k)))
-    return out
+    return out, frame
 
 
 def compose_ink(pieces: Sequence[Piece]) -> np.ndarray:

@@ -86,6 +86,8 @@ def styles_digits(per_style: int = 40, seed: int = 11) -> dict[int, list[list[np
     for s in style_set(per_style, seed):
         out.setdefault(s.label, []).append([np.asarray(p, dtype=np.float64) for p in s.strokes])
     return out
+
+
 def _normalised(strokes: list[np.ndarray], height: float) -> list[np.ndarray]:
     allpts = np.concatenate(strokes)
     lo, hi = allpts.min(axis=0), allpts.max(axis=0)
@@ -314,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     engine = Engine(args.weights, device="cpu")
     print(report(evaluate(engine, numbers)))
     return 0
+
 
 if __name__ == "__main__":
     raise SystemExit(main())
