@@ -68,6 +68,8 @@ class NumberReader:
         self._cache: OrderedDict[tuple, _Score] = OrderedDict()
         self._cache_size = cache_size
         self._weights = engine.weights
+        self._contacts: dict[tuple[int, int, float], bool] = {}  # see segment.contacts
+        self._pieces: dict[tuple[int, int, float], list[Piece]] = {}  # see segment.pieces_from_strokes
 
     def _cached(self, key: tuple) -> _Score | None:
         hit = self._cache.get(key)
@@ -85,7 +87,9 @@ class NumberReader:
         clean = clean_strokes(strokes)
         if not clean:
             return None
-        return self._read(segment.pieces_from_strokes(clean))
+        if len(self._pieces) > CACHE_SIZE:
+            self._pieces.clear()
+        return self._read(segment.pieces_from_strokes(clean, self._pieces))
 
     def read_image(self, image: Image.Image | np.ndarray) -> NumberReading | None:
         """A picture of a written number -> the number, or None when it holds no ink."""
@@ -142,7 +146,12 @@ class NumberReader:
             for (c, stages), p in zip(todo, probs):
                 scores[c] = _Score(p, stages)
                 self._store(keys[c], scores[c])
-        path = segment.best_path(ordered, {c: float(s.probabilities.max()) for c, s in scores.items()}, height)
+        if len(self._contacts) > CACHE_SIZE:
+            self._contacts.clear()
+        touching = segment.contacts(ordered, height, self._contacts)
+        path = segment.best_path(
+            ordered, {c: float(s.probabilities.max()) for c, s in scores.items()}, height, touching
+        )
         digits = tuple(
             Digit(
                 box=place(segment.union_box([p.box for p in ordered[i:j]])),

@@ -145,20 +145,20 @@ def make_numbers(
     pools: dict[str, dict[int, list[list[np.ndarray]]]] | None = None,
     spacings: tuple[str, ...] = tuple(SPACINGS),
 ) -> list[WrittenNumber]:
-    """``count`` numbers per (source, spacing, length). MNIST digits are drawn without
-    replacement while they last; ``pools`` holds other sources' digits by label (``styles``,
+    """``count`` numbers per (source, spacing, length). MNIST digits are drawn at random from
+    the traced ones given; ``pools`` holds other sources' digits by label (``styles``,
     ``handdrawn``), picked at random; the sample drawings are always there."""
-    rng = np.random.default_rng(seed)
     out: list[WrittenNumber] = []
-    next_mnist = 0
     sources = (["mnist"] if len(mnist_labels) else []) + ["sample"] + [k for k in (pools or {}) if (pools or {})[k]]
     for source in sources:
         for spacing in spacings:
             for length in lengths:
+                # Each (source, spacing, length) draws its own numbers: asking for fewer
+                # spacings or lengths leaves the others' numbers as they were.
+                rng = np.random.default_rng([seed, SOURCES.index(source), list(SPACINGS).index(spacing), length])
                 for _ in range(count):
                     if source == "mnist":
-                        idx = [(next_mnist + k) % len(mnist_labels) for k in range(length)]
-                        next_mnist += length
+                        idx = [int(i) for i in rng.choice(len(mnist_labels), length, replace=False)]
                         digits = [int(mnist_labels[i]) for i in idx]
                         shapes = [[np.asarray(s, dtype=np.float64) for s in mnist_paths[i]] for i in idx]
                     elif source == "sample":
@@ -288,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lengths", default="2,3,4,5,6,7,8", help="number lengths, comma-separated")
     ap.add_argument("--sources", default=",".join(SOURCES), help="digit sources, comma-separated")
     ap.add_argument("--spacings", default=",".join(SPACINGS), help="spacings, comma-separated")
+    ap.add_argument("--mnist", type=int, default=2000, help="MNIST test digits traced, to draw numbers from")
     ap.add_argument("--weights")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
@@ -303,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
         if data is None:
             raise SystemExit("No MNIST data found: set LENET_DRAW_MNIST.")
         split = load_split(data, "test")
-        need = min(args.count * len(spacings) * sum(lengths), len(split.labels))
+        need = min(args.mnist, len(split.labels))
         paths = [trace(s) for s in thin(split.images[:need])]
         labels = split.labels[:need]
     pools = {}

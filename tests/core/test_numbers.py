@@ -188,6 +188,35 @@ def test_best_path_prefers_confident_whole_digits():
     assert segment.best_path(pieces, scores, 1.0) == [(0, 2), (2, 3)]
 
 
+def test_strokes_ending_together_meet_and_strokes_crossing_do_not():
+    bar = np.array(resample([(0.0, 0.5), (0.6, 0.5)]))
+    up = np.array(resample([(0.6, 0.52), (0.6, 0.0)]))  # begins where the bar ends: one digit's junction
+    across = np.array(resample([(0.3, 0.2), (0.3, 0.9)]))  # crosses the bar mid-stroke
+    ending_on = np.array(resample([(0.45, 1.0), (0.45, 0.5)]))  # ends on the bar, mid-stroke
+    far = np.array(resample([(2.0, 0.0), (2.0, 1.0)]))
+    strokes = [bar, up, across, ending_on, far]
+    pieces = segment.order(segment.pieces_from_strokes(strokes))
+    assert len(pieces) == len(strokes)
+
+    def at(stroke):
+        return next(i for i, p in enumerate(pieces) if np.array_equal(p.strokes[0], stroke))
+
+    pairs = segment.contacts(pieces, segment.line_height(pieces))
+    assert pairs == {tuple(sorted((at(bar), at(up))))}
+
+
+def test_a_cut_between_strokes_that_meet_costs_more():
+    def piece(x0, x1, k):
+        return segment.Piece(box=(x0, 0.0, x1, 1.0), key=k)
+
+    pieces = [piece(0.0, 0.35, 1), piece(0.25, 0.6, 2)]  # side by side, a little overlapping
+    # Each half alone reads more surely than the whole: apart, they are two digits...
+    scores = {(0, 1): 0.99, (1, 2): 0.99, (0, 2): 0.7}
+    assert segment.best_path(pieces, scores, 1.0) == [(0, 1), (1, 2)]
+    # ...unless their strokes meet: then the whole is one digit.
+    assert segment.best_path(pieces, scores, 1.0, {(0, 1)}) == [(0, 2)]
+
+
 def test_describe_names_each_digit_and_marks_unsure(reader):
     got = reader.read_strokes(number("70"))
     text = describe(got)
