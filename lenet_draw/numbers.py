@@ -149,7 +149,7 @@ class NumberReader:
         if len(self._contacts) > CACHE_SIZE:
             self._contacts.clear()
         touching = segment.contacts(ordered, height, self._contacts)
-        path = segment.best_path(
+        path = segment.read_path(
             ordered, {c: float(s.probabilities.max()) for c, s in scores.items()}, height, touching
         )
         digits = tuple(

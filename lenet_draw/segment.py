@@ -56,6 +56,10 @@ GAP_OVERLAP = 0.05
 FAR_GAP = 0.25
 FAR_COST = 8.0
 PRUNE = 8.0
+#: A segment wider than this many times the writing's usual digit width (the median of a
+#: first reading, at least WIDTH_FLOOR line heights) may be two digits taken for one.
+RELATIVE_WIDE = 1.5
+WIDTH_FLOOR = 0.5
 #: Two strokes ending this many line heights apart meet...
 CONTACT = 0.05
 #: ...and a cut between two segments costs this for each pair of pieces meeting across it: the
@@ -439,12 +443,14 @@ def best_path(
     scores: dict[tuple[int, int], float],
     height: float,
     touching: set[tuple[int, int]] | None = None,
+    digit_width: float | None = None,
 ) -> list[tuple[int, int]]:
     """The segments (i, j) covering every ordered piece at the lowest total cost.
 
     ``scores`` maps each candidate (from ``candidates``) to the network's top probability;
     ``touching`` holds the pairs of pieces whose ink touches (``contacts``), each of which a
-    cut between them pays CONTACT_COST for.
+    cut between them pays CONTACT_COST for; with ``digit_width`` (the writing's usual digit
+    width), a segment wider than RELATIVE_WIDE of it pays WIDE_COST per line height beyond.
     """
     touching = touching or set()
 
@@ -457,6 +463,9 @@ def best_path(
         return []
     boxes = {c: union_box([p.box for p in pieces[c[0] : c[1]]]) for c in scores}
     seg = {c: segment_cost(p, boxes[c], height) + gap_cost(pieces[c[0] : c[1]], height) for c, p in scores.items()}
+    if digit_width is not None:
+        for c in seg:
+            seg[c] += WIDE_COST * max(0.0, boxes[c][2] - boxes[c][0] - RELATIVE_WIDE * digit_width) / height
     ending: dict[int, list[tuple[int, int]]] = {}
     for c in scores:
         ending.setdefault(c[1], []).append(c)
@@ -478,3 +487,21 @@ def best_path(
         path.append(last)
         last = best[last][1]
     return path[::-1]
+
+
+def read_path(
+    pieces: Sequence[Piece],
+    scores: dict[tuple[int, int], float],
+    height: float,
+    touching: set[tuple[int, int]] | None = None,
+) -> list[tuple[int, int]]:
+    """``best_path``, and again with the digit width the first path shows when one of its
+    segments is much wider than the others: two touching digits read as one sure digit (a 6
+    and a 7 taken for a 0) stand out by their width beside their neighbours."""
+    path = best_path(pieces, scores, height, touching)
+    widths = [union_box([p.box for p in pieces[i:j]]) for i, j in path]
+    w = [b[2] - b[0] for b in widths]
+    usual = max(float(np.median(w)), WIDTH_FLOOR * height)
+    if max(w) > RELATIVE_WIDE * usual:
+        path = best_path(pieces, scores, height, touching, usual)
+    return path
