@@ -166,7 +166,11 @@ class NumberReader:
     def explain(self, digit: Digit, pen_width: float | None = None) -> Prediction:
         """The full prediction of one digit (every activation, every stage) for the views, from
         the stages it was read with (a drawing's digit gets its "cropped" view drawn now)."""
-        stages = preprocess.with_crop_view(digit.stages, digit.strokes, pen_width) if digit.strokes else digit.stages
+        stages = (
+            preprocess.with_crop_view(digit.stages, list[Any](digit.strokes), pen_width)
+            if digit.strokes
+            else digit.stages
+        )
         return self.engine.predict_stages(stages)
 
 
