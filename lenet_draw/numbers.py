@@ -14,12 +14,12 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 from PIL import Image
 
-from lenet_draw import segment
+from lenet_draw import preprocess, segment
 from lenet_draw.engine import Engine, Prediction, Reading
 from lenet_draw.preprocess import Stages, clean_strokes, image_to_ink, preprocess_image, preprocess_strokes
 from lenet_draw.segment import Box, Piece
@@ -68,6 +68,8 @@ class NumberReader:
         self._cache: OrderedDict[tuple, _Score] = OrderedDict()
         self._cache_size = cache_size
         self._weights = engine.weights
+        self._contacts: dict[tuple[int, int, float], bool] = {}  # see segment.contacts
+        self._pieces: dict[tuple[int, int, float], list[Piece]] = {}  # see segment.pieces_from_strokes
 
     def _cached(self, key: tuple) -> _Score | None:
         hit = self._cache.get(key)
@@ -85,7 +87,9 @@ class NumberReader:
         clean = clean_strokes(strokes)
         if not clean:
             return None
-        return self._read(segment.pieces_from_strokes(clean))
+        if len(self._pieces) > CACHE_SIZE:
+            self._pieces.clear()
+        return self._read(segment.pieces_from_strokes(clean, self._pieces))
 
     def read_image(self, image: Image.Image | np.ndarray) -> NumberReading | None:
         """A picture of a written number -> the number, or None when it holds no ink."""
@@ -95,7 +99,13 @@ class NumberReader:
         ink = ink - float(np.median(ink))
         if float(ink.max()) < 0.05:
             return None
-        return self._read(segment.pieces_from_ink(np.clip(ink / float(ink.max()), 0.0, 1.0)))
+        pieces, (x0, y0, f) = segment.framed_pieces_from_ink(np.clip(ink / float(ink.max()), 0.0, 1.0))
+        # Boxes in the picture's own pixels (image_to_ink may have shrunk a large picture).
+        w, h = image.size if isinstance(image, Image.Image) else (ink.shape[1], ink.shape[0])
+        kx, ky = w / ink.shape[1], h / ink.shape[0]
+        return self._read(
+            pieces, lambda b: ((x0 + b[0] / f) * kx, (y0 + b[1] / f) * ky, (x0 + b[2] / f) * kx, (y0 + b[3] / f) * ky)
+        )
 
     def _render(self, pieces: Sequence[Piece]) -> Stages | None:
         if pieces[0].ink is not None:
@@ -103,7 +113,7 @@ class NumberReader:
         strokes: list[Any] = [s for p in pieces for s in p.strokes]
         return preprocess_strokes(strokes, crop_view=False)
 
-    def _read(self, pieces: list[Piece]) -> NumberReading | None:
+    def _read(self, pieces: list[Piece], place: Callable[[Box], Box] = lambda b: b) -> NumberReading | None:
         t0 = time.perf_counter()
         if self.engine.weights is not self._weights:  # new weights: old scores mean nothing
             self._cache.clear()
@@ -136,10 +146,15 @@ class NumberReader:
             for (c, stages), p in zip(todo, probs):
                 scores[c] = _Score(p, stages)
                 self._store(keys[c], scores[c])
-        path = segment.best_path(ordered, {c: float(s.probabilities.max()) for c, s in scores.items()}, height)
+        if len(self._contacts) > CACHE_SIZE:
+            self._contacts.clear()
+        touching = segment.contacts(ordered, height, self._contacts)
+        path = segment.read_path(
+            ordered, {c: float(s.probabilities.max()) for c, s in scores.items()}, height, touching
+        )
         digits = tuple(
             Digit(
-                box=segment.union_box([p.box for p in ordered[i:j]]),
+                box=place(segment.union_box([p.box for p in ordered[i:j]])),
                 probabilities=scores[(i, j)].probabilities,
                 stages=scores[(i, j)].stages,
                 strokes=tuple(s for p in ordered[i:j] for s in p.strokes),
@@ -149,12 +164,14 @@ class NumberReader:
         return NumberReading(digits, len(cands), len(todo), (time.perf_counter() - t0) * 1e3)
 
     def explain(self, digit: Digit, pen_width: float | None = None) -> Prediction:
-        """The full prediction of one digit (every activation, every stage) for the views."""
-        if digit.strokes:
-            stages = preprocess_strokes(list[Any](digit.strokes), display_pen_width=pen_width)
-            if stages is not None:
-                return self.engine.predict_stages(stages)
-        return self.engine.predict_stages(digit.stages)
+        """The full prediction of one digit (every activation, every stage) for the views, from
+        the stages it was read with (a drawing's digit gets its "cropped" view drawn now)."""
+        stages = (
+            preprocess.with_crop_view(digit.stages, list[Any](digit.strokes), pen_width)
+            if digit.strokes
+            else digit.stages
+        )
+        return self.engine.predict_stages(stages)
 
 
 def describe(reading: NumberReading) -> str:

@@ -16,7 +16,7 @@ Pure numpy and pillow: no Qt, no torch.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -230,6 +230,16 @@ def preprocess_strokes(
         centre_of_mass=final_com,
         to_input=_placement(scale, mid, com) if scale > 0 else None,  # a dot has no size to undo
     )
+
+
+def with_crop_view(stages: Stages, strokes: Iterable[Sequence], display_pen_width: float | None = None) -> Stages:
+    """``stages`` of ``strokes`` made with ``crop_view=False``, given their "cropped" view: what
+    ``preprocess_strokes(strokes, display_pen_width)`` gives, without rendering the input again."""
+    clean = clean_strokes(strokes)
+    if not clean:
+        return stages
+    lo, hi = _bbox(clean)
+    return replace(stages, cropped=_crop_view(clean, lo, hi, display_pen_width))
 
 
 def _placement(scale: float, mid: np.ndarray, com: tuple[float, float]) -> tuple[float, float, float]:

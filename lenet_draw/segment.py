@@ -56,6 +56,17 @@ GAP_OVERLAP = 0.05
 FAR_GAP = 0.25
 FAR_COST = 8.0
 PRUNE = 8.0
+#: A segment wider than this many times the writing's usual digit width (the median of a
+#: first reading, at least WIDTH_FLOOR line heights) may be two digits taken for one.
+RELATIVE_WIDE = 1.5
+WIDTH_FLOOR = 0.5
+#: Two strokes ending this many line heights apart meet...
+CONTACT = 0.05
+#: ...and a cut between two segments costs this for each pair of pieces meeting across it: the
+#: strokes of one digit meet (a 5's flag and body, the strokes of a traced digit at a junction),
+#: while digits written apart do not, and neighbours that touch or overlap touch or cross
+#: mid-stroke.
+CONTACT_COST = 0.5
 
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1
@@ -154,26 +165,41 @@ def stroke_cuts(points: np.ndarray, height: float) -> list[int]:
     return sorted(chosen)
 
 
-def pieces_from_strokes(strokes: Sequence[np.ndarray]) -> list[Piece]:
+def pieces_from_strokes(
+    strokes: Sequence[np.ndarray], cache: dict[tuple[int, int, float], list[Piece]] | None = None
+) -> list[Piece]:
     """Strokes ((N, 2) arrays, y down) -> pieces: whole strokes, and strokes wider than
-    WIDE_STROKE line heights cut at their turning points."""
+    WIDE_STROKE line heights cut at their turning points. ``cache`` keeps each stroke's pieces
+    (by its ink, its place and the line height) for the next call."""
     strokes = [np.asarray(s, dtype=np.float64)[:, :2] for s in strokes if len(s)]
     if not strokes:
         return []
-    allpts = np.concatenate(strokes)
-    height = _height(*allpts.min(axis=0), *allpts.max(axis=0))
+    lo = np.min([s.min(axis=0) for s in strokes], axis=0)
+    hi = np.max([s.max(axis=0) for s in strokes], axis=0)
+    height = _height(float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))
     out: list[Piece] = []
     for k, pts in enumerate(strokes):
-        wide = float(pts[:, 0].max() - pts[:, 0].min()) > WIDE_STROKE * height
-        cuts = stroke_cuts(_resample(pts, 0.03 * height), height) if wide and len(pts) > 1 else []
-        if not cuts:
-            out.append(Piece(box=_box(pts), key=_key(pts), strokes=(pts,), link=(k, 0)))
-            continue
-        pts = _resample(pts, 0.03 * height)
-        bounds = [0, *cuts, len(pts) - 1]
-        for part, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
-            seg = pts[a : b + 1]
-            out.append(Piece(box=_box(seg), key=_key(seg), strokes=(seg,), link=(k, part)))
+        key = (_key(pts), k, height)
+        hit = cache.get(key) if cache is not None else None
+        if hit is None:
+            hit = _stroke_pieces(pts, k, height)
+            if cache is not None:
+                cache[key] = hit
+        out += hit
+    return out
+
+
+def _stroke_pieces(pts: np.ndarray, k: int, height: float) -> list[Piece]:
+    wide = float(pts[:, 0].max() - pts[:, 0].min()) > WIDE_STROKE * height
+    cuts = stroke_cuts(_resample(pts, 0.03 * height), height) if wide and len(pts) > 1 else []
+    if not cuts:
+        return [Piece(box=_box(pts), key=_key(pts), strokes=(pts,), link=(k, 0))]
+    pts = _resample(pts, 0.03 * height)
+    bounds = [0, *cuts, len(pts) - 1]
+    out = []
+    for part, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+        seg = pts[a : b + 1]
+        out.append(Piece(box=_box(seg), key=_key(seg), strokes=(seg,), link=(k, part)))
     return out
 
 
@@ -233,16 +259,24 @@ SPECK = 0.02
 
 def pieces_from_ink(ink: np.ndarray) -> list[Piece]:
     """An ink map (float, ink = 1, y down) -> pieces: connected blobs, wide ones cut into columns."""
+    return framed_pieces_from_ink(ink)[0]
+
+
+def framed_pieces_from_ink(ink: np.ndarray) -> tuple[list[Piece], tuple[float, float, float]]:
+    """``pieces_from_ink``, and where their boxes lie in ``ink``: (x0, y0, f), a box point
+    (x, y) is at (x0 + x / f, y0 + y / f) in ``ink``'s pixels."""
     from PIL import Image
 
     mask0 = ink > 0.1 * float(ink.max()) if ink.size and float(ink.max()) > 0 else np.zeros((0, 0), bool)
     if not mask0.any():
-        return []
+        return [], (0.0, 0.0, 1.0)
     ys, xs = np.nonzero(mask0)
+    frame = (float(xs.min()), float(ys.min()), 1.0)
     ink = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
     h, w = ink.shape
     if h > IMAGE_LINE_HEIGHT:
         f = IMAGE_LINE_HEIGHT / h
+        frame = (frame[0], frame[1], f)
         size = (max(1, round(w * f)), IMAGE_LINE_HEIGHT)
         ink = np.asarray(Image.fromarray(ink.astype(np.float32), mode="F").resize(size, Image.Resampling.BOX))
     mask = ink > 0.1 * float(ink.max())
@@ -264,7 +298,7 @@ def pieces_from_ink(ink: np.ndarray) -> list[Piece]:
             part = part[rows[0] : rows[-1] + 1]
             box = (float(x0 + a), float(y0 + rows[0]), float(x0 + b), float(y0 + rows[-1] + 1))
             out.append(Piece(box=box, key=_key(part) ^ hash(box), ink=part, link=(c, k)))
-    return out
+    return out, frame
 
 
 def compose_ink(pieces: Sequence[Piece]) -> np.ndarray:
@@ -361,16 +395,77 @@ def join_cost(left: Box, right: Box, height: float) -> float:
     return OVERLAP_COST * max(0.0, overlap - OVERLAP_FREE)
 
 
-def best_path(pieces: Sequence[Piece], scores: dict[tuple[int, int], float], height: float) -> list[tuple[int, int]]:
+def _ends(piece: Piece) -> np.ndarray:
+    return np.concatenate([s[[0, -1]] for s in piece.strokes])
+
+
+def _meet(p: Piece, q: Piece, near: float) -> bool:
+    """Whether an end of one piece's strokes meets an end of the other's: where the strokes of
+    one digit are joined (a 5's flag at the top of its body, the strokes of a traced digit at a
+    junction). Neighbouring digits that overlap cross mid-stroke or end on a stroke instead."""
+    d = _ends(p)[:, None, :] - _ends(q)[None, :, :]
+    return float((d**2).sum(axis=2).min()) <= near * near
+
+
+def contacts(
+    pieces: Sequence[Piece], height: float, cache: dict[tuple[int, int, float], bool] | None = None
+) -> set[tuple[int, int]]:
+    """Pairs (a, b), a < b, of ordered pieces of a drawing whose strokes end at the same place
+    (within CONTACT line heights). Parts of one stroke, and the blobs of a picture, are left
+    out: a stroke or a blob is cut where it may hold two digits.
+
+    ``cache`` keeps the answers for pairs of pieces by their keys (a live update asks again
+    about every pair but those holding the newest ink)."""
+    out: set[tuple[int, int]] = set()
+    near = CONTACT * height
+    for a in range(len(pieces)):
+        for b in range(a + 1, min(len(pieces), a + MAX_PIECES)):
+            p, q = pieces[a], pieces[b]
+            if not p.strokes or not q.strokes or (p.link is not None and q.link is not None and p.link[0] == q.link[0]):
+                continue  # parts of one stroke (or blob) were cut apart on purpose
+            if p.box[0] > q.box[2] + near or q.box[0] > p.box[2] + near:
+                continue
+            if p.box[1] > q.box[3] + near or q.box[1] > p.box[3] + near:
+                continue
+            key = (min(p.key, q.key), max(p.key, q.key), near)
+            hit = cache.get(key) if cache is not None else None
+            if hit is None:
+                hit = _meet(p, q, near)
+                if cache is not None:
+                    cache[key] = hit
+            if hit:
+                out.add((a, b))
+    return out
+
+
+def best_path(
+    pieces: Sequence[Piece],
+    scores: dict[tuple[int, int], float],
+    height: float,
+    touching: set[tuple[int, int]] | None = None,
+    digit_width: float | None = None,
+) -> list[tuple[int, int]]:
     """The segments (i, j) covering every ordered piece at the lowest total cost.
 
-    ``scores`` maps each candidate (from ``candidates``) to the network's top probability.
+    ``scores`` maps each candidate (from ``candidates``) to the network's top probability;
+    ``touching`` holds the pairs of pieces whose ink touches (``contacts``), each of which a
+    cut between them pays CONTACT_COST for; with ``digit_width`` (the writing's usual digit
+    width), a segment wider than RELATIVE_WIDE of it pays WIDE_COST per line height beyond.
     """
+    touching = touching or set()
+
+    def cut_cost(prev: tuple[int, int], c: tuple[int, int]) -> float:
+        across = sum(1 for a in range(prev[0], prev[1]) for b in range(c[0], c[1]) if (a, b) in touching)
+        return join_cost(boxes[prev], boxes[c], height) + CONTACT_COST * across
+
     n = len(pieces)
     if n == 0:
         return []
     boxes = {c: union_box([p.box for p in pieces[c[0] : c[1]]]) for c in scores}
     seg = {c: segment_cost(p, boxes[c], height) + gap_cost(pieces[c[0] : c[1]], height) for c, p in scores.items()}
+    if digit_width is not None:
+        for c in seg:
+            seg[c] += WIDE_COST * max(0.0, boxes[c][2] - boxes[c][0] - RELATIVE_WIDE * digit_width) / height
     ending: dict[int, list[tuple[int, int]]] = {}
     for c in scores:
         ending.setdefault(c[1], []).append(c)
@@ -381,11 +476,7 @@ def best_path(pieces: Sequence[Piece], scores: dict[tuple[int, int], float], hei
             if i == 0:
                 best[c] = (seg[c], None)
                 continue
-            options = [
-                (best[prev][0] + join_cost(boxes[prev], boxes[c], height), prev)
-                for prev in ending.get(i, [])
-                if prev in best
-            ]
+            options = [(best[prev][0] + cut_cost(prev, c), prev) for prev in ending.get(i, []) if prev in best]
             if options:
                 cost, prev = min(options, key=lambda t: t[0])
                 best[c] = (cost + seg[c], prev)
@@ -396,3 +487,21 @@ def best_path(pieces: Sequence[Piece], scores: dict[tuple[int, int], float], hei
         path.append(last)
         last = best[last][1]
     return path[::-1]
+
+
+def read_path(
+    pieces: Sequence[Piece],
+    scores: dict[tuple[int, int], float],
+    height: float,
+    touching: set[tuple[int, int]] | None = None,
+) -> list[tuple[int, int]]:
+    """``best_path``, and again with the digit width the first path shows when one of its
+    segments is much wider than the others: two touching digits read as one sure digit (a 6
+    and a 7 taken for a 0) stand out by their width beside their neighbours."""
+    path = best_path(pieces, scores, height, touching)
+    widths = [union_box([p.box for p in pieces[i:j]]) for i, j in path]
+    w = [b[2] - b[0] for b in widths]
+    usual = max(float(np.median(w)), WIDTH_FLOOR * height)
+    if max(w) > RELATIVE_WIDE * usual:
+        path = best_path(pieces, scores, height, touching, usual)
+    return path

@@ -524,9 +524,15 @@ class Canvas(QWidget):
         if self.on_tap is None or self._active is None:
             return False
         pts = np.asarray(self._active)[:, :2]
-        if float(np.abs(pts - pts[0]).max()) > 0.01:
+        if float(np.abs(pts - pts[0]).max()) > 0.01 or self._press_state is None:
             return False
-        return bool(self.on_tap(float(pts[0, 0]), float(pts[0, 1])))
+        # What was tapped is the drawing as it was before the press (a press on an opened
+        # picture starts a fresh drawing, which the tap then takes back).
+        drawn, self._doc = self._doc, self._press_state[0]
+        if self.on_tap(float(pts[0, 0]), float(pts[0, 1])):
+            return True
+        self._doc = drawn
+        return False
 
     # -- Qt input ---------------------------------------------------------------------------
     def mousePressEvent(self, ev: QMouseEvent) -> None:

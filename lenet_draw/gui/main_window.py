@@ -365,10 +365,10 @@ class MainWindow(FileHandling, WindowMenus, QMainWindow):
     # -- live views -------------------------------------------------------------------------
     def _request(self) -> Request:
         img = self.canvas.image()
+        if self.number_mode.active:  # read the number; the panels show its selected digit, as read
+            return Request(strokes=[], stages=self.number_mode.read())
         if img is not None:
             return Request(strokes=[], image=img)
-        if self.number_mode.active:  # read the number; the panels show its selected digit
-            return Request(strokes=self.number_mode.read(), pen_width=self.canvas.pen_width)
         return Request(strokes=self.canvas.strokes(), pen_width=self.canvas.pen_width)
 
     def _on_predicted(self, pred) -> None:

@@ -11,6 +11,8 @@ changes; while the person writes, the digit holding the newest stroke.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from PySide6.QtCore import QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
@@ -116,6 +118,7 @@ class NumberMode(QObject):
         self.active = False
         self._newest_index = 0
         self._shown: list[tuple] = []  # the marks the pad shows (see _marks)
+        self._image_reading: tuple | None = None  # (picture, weights, its reading in pad units)
         self.request = lambda: None  # set by the window: ask for a prediction pass
 
     # -- mode --------------------------------------------------------------------------------
@@ -159,21 +162,52 @@ class NumberMode(QObject):
         centres = [abs((d.box[0] + d.box[2]) / 2 - x) for d in self.reading.digits]
         return int(np.argmin(centres))
 
-    def read(self) -> list:
-        """Read the pad now; returns the strokes of the digit the panels should show."""
-        strokes = self.canvas.strokes()
+    def _read_image(self, image):
+        """The number in an opened picture, its boxes moved into pad units (where the pad shows
+        the picture: fitted and centred); read once per picture."""
+        weights = self.reader.engine.weights if self.reader is not None else None
+        cached = self._image_reading
+        if cached is not None and cached[0] is image and cached[1] is weights:
+            return cached[2]
+        reading = self.reader.read_image(image) if self.reader is not None else None
+        if reading is not None:
+            w, h = image.size
+            aspect = self.canvas.aspect
+            k = min(aspect / w, 1.0 / h)
+            ox, oy = (aspect - w * k) / 2.0, (1.0 - h * k) / 2.0
+            digits = tuple(
+                replace(d, box=(ox + d.box[0] * k, oy + d.box[1] * k, ox + d.box[2] * k, oy + d.box[3] * k))
+                for d in reading.digits
+            )
+            reading = replace(reading, digits=digits)
+        self._image_reading = (image, weights, reading)
+        return reading
+
+    def read(self):
+        """Read the pad (a drawing or an opened picture) now; returns the stages of the digit the
+        panels should show, as the number was read (None when there is none)."""
+        from lenet_draw.preprocess import with_crop_view
+
+        image = self.canvas.image()
+        strokes = [] if image is not None else self.canvas.strokes()
         if self._chosen is not None and (self.canvas.is_drawing() or self.canvas.document is not self._chosen_for):
             self._chosen = None  # the drawing changed: follow the newest stroke again
         before = self._shown
-        self.reading = self.reader.read_strokes([s[:, :2] for s in strokes]) if self.reader is not None else None
+        if image is not None:
+            self.reading = self._read_image(image)
+        else:
+            self.reading = self.reader.read_strokes([s[:, :2] for s in strokes]) if self.reader is not None else None
         self._newest_index = self._newest(strokes)
         self.strip.show_reading(self.reading, self.selected)
         self._repaint_marks(before)
         self.readingShown.emit(self.reading)
         i = self.selected
         if self.reading is None or i is None:
-            return []
-        return list(self.reading.digits[i].strokes)
+            return None
+        digit = self.reading.digits[i]
+        if not digit.strokes:
+            return digit.stages
+        return with_crop_view(digit.stages, digit.strokes, self.canvas.pen_width)
 
     def select(self, index: int) -> None:
         """Show digit ``index`` in the panels (a click on the strip or on the pad)."""

@@ -23,11 +23,13 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 
 class Request(NamedTuple):
-    """What to predict: strokes (pad units) and the pen width shown, or an image."""
+    """What to predict: strokes (pad units) and the pen width shown, or an image, or stages
+    already made (Number mode's selected digit: its ink was preprocessed to read the number)."""
 
     strokes: list
     pen_width: float | None = None
     image: object | None = None
+    stages: object | None = None
 
 
 class Predictor(QObject):
@@ -83,7 +85,9 @@ class Predictor(QObject):
         self._dirty = False
         req = self._source()
         try:
-            if req.image is not None:
+            if req.stages is not None:
+                pred = self._engine.predict_stages(req.stages)
+            elif req.image is not None:
                 pred = self._engine.predict_image(req.image)
             else:
                 pred = self._engine.predict_strokes(req.strokes, pen_width=req.pen_width)

@@ -202,3 +202,46 @@ def test_the_pad_shows_each_digit_in_a_box(number_window, qtbot):
     assert near(colours_left_of(first), SURE)  # a sure digit: blue
     assert near(colours_left_of(second), CHOSEN)  # the one in the panels: green
     assert not near(colours_left_of(first), CHOSEN)
+
+
+def number_picture(text, path, size=(600, 150)):
+    """A scan of ``text`` written black on white, digits apart: the sample drawings, 110 px tall."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("L", size, 255)
+    draw = ImageDraw.Draw(img)
+    for k, ch in enumerate(text):
+        for s in placed(int(ch), 0.2 + k * 0.9):
+            draw.line([(x * 110 + 20, y * 110 + 20) for x, y in s], fill=0, width=10, joint="curve")
+    img.save(path)
+    return path
+
+
+def test_a_picture_opened_in_number_mode_is_read_as_a_number(number_window, qtbot, tmp_path):
+    w = number_window
+    assert w.open_image(number_picture("3917", tmp_path / "n.png"))
+    settle(qtbot, w)
+    assert w.number_mode.strip.number.text() == "3917"
+    boxes = [d.box for d in w.number_mode.reading.digits]
+    # Each box lies over its digit where the pad shows the picture (fitted, centred): pad units.
+    k = min(4.0 / 600, 1.0 / 150)
+    ox, oy = (4.0 - 600 * k) / 2, (1.0 - 150 * k) / 2
+    for i, box in enumerate(boxes):
+        left = ox + (0.2 + i * 0.9) * 110 * k + 20 * k
+        assert left - 0.06 < box[0] < left + 0.7 * 110 * k
+        assert oy + 15 * k < box[1] < box[3] < oy + 135 * k
+    # The panels show a digit of the number, and a click on another digit shows that one.
+    assert w.number_mode.selected is not None
+    click_pad(w, (boxes[2][0] + boxes[2][2]) / 2, (boxes[2][1] + boxes[2][3]) / 2)
+    settle(qtbot, w)
+    assert w.canvas.image() is not None  # the click left the picture in place
+    assert w.number_mode.selected == 2
+    assert w.panel.prediction.digit == 1
+    assert_views_show(w, w.engine.predict_stages(w.number_mode.reading.digits[2].stages))
+
+
+def test_a_picture_opened_in_digit_mode_stays_one_digit(window, qtbot, tmp_path):
+    assert window.open_image(number_picture("7", tmp_path / "d.png", size=(150, 150)))
+    settle(qtbot, window)
+    assert window.panel.prediction.digit == 7
+    assert not window.number_mode.strip.isVisible()
