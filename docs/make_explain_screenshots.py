@@ -45,7 +45,7 @@ def main() -> int:
         settle()
         print(f"drew MNIST test digit {TEST_INDEX} (a {label}); read as {window.panel.headline()!r}")
         ex = window.explanations
-        button = window.toolbar.widgetForAction(ex.evidence.action)
+        button = window.modes_toolbar.widgetForAction(ex.evidence.action)
         click(button, QPointF(button.rect().center()))
         print(save_png(window, DOCS / "explain-evidence.png"))
 
@@ -54,7 +54,7 @@ def main() -> int:
         click(bars, bars.bar_rects()[runner_up].center())
         print(save_png(window, DOCS / "explain-why-not.png"))
         click(bars, bars.bar_rects()[pred.digit].center())
-        button = window.toolbar.widgetForAction(ex.evidence.action)
+        button = window.modes_toolbar.widgetForAction(ex.evidence.action)
         click(button, QPointF(button.rect().center()))  # overlay off again
 
         view = window.maps.views["C3"]
