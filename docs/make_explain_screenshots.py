@@ -8,13 +8,10 @@ xvfb-run -s "-screen 0 1400x900x24" .venv/bin/python docs/make_explain_screensho
 
 from __future__ import annotations
 
-import io
-import os
-import sys
-import tempfile
 from pathlib import Path
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")
+from shots import save_png, settle, shown_window
+
 DOCS = Path(__file__).resolve().parent
 #: The MNIST test digit drawn: a 6 whose reading turns into another digit when rotated.
 TEST_INDEX = 11
@@ -31,80 +28,51 @@ def traced_strokes(index: int) -> tuple[list, int]:
     return [[(float(x), float(y)) for x, y in s[:, :2]] for s in placed], int(split.labels[index])
 
 
-def save(widget, name: str) -> None:
-    from PIL import Image
-    from PySide6.QtCore import QBuffer
-
-    buf = QBuffer()
-    buf.open(QBuffer.OpenModeFlag.WriteOnly)
-    widget.grab().save(buf, "PNG")
-    img = Image.open(io.BytesIO(bytes(buf.data()))).convert("RGB")
-    out = DOCS / name
-    img.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(out, optimize=True)
-    print(f"{out}: {img.size[0]}x{img.size[1]}, {out.stat().st_size / 1024:.0f} kB")
-
-
 def main() -> int:
-    from PySide6.QtCore import QPointF, QSettings, Qt
+    from PySide6.QtCore import QPointF, Qt
     from PySide6.QtTest import QTest
-    from PySide6.QtWidgets import QApplication
 
-    from lenet_draw.engine import Engine
-    from lenet_draw.gui.main_window import MainWindow
     from lenet_draw.gui.testing import draw_strokes
-
-    app = QApplication(sys.argv[:1])
-    tmp = tempfile.TemporaryDirectory(prefix="lenet-draw-shot-")  # never the user's settings
-    settings = QSettings(os.path.join(tmp.name, "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(Engine(device="cpu"), settings=settings)
-    window.resize(1280, 860)
-    window.show()
-
-    def settle() -> None:
-        for _ in range(10):
-            app.processEvents()
 
     def click(widget, pos: QPointF) -> None:
         QTest.mouseClick(widget, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pos.toPoint())
         settle()
 
-    settle()
-    strokes, label = traced_strokes(TEST_INDEX)
-    draw_strokes(window.canvas, strokes)
-    pred = window.predict_now()
-    settle()
-    print(f"drew MNIST test digit {TEST_INDEX} (a {label}); read as {window.panel.headline()!r}")
-    ex = window.explanations
-    button = window.toolbar.widgetForAction(ex.evidence.action)
-    click(button, QPointF(button.rect().center()))
-    save(window, "explain-evidence.png")
+    with shown_window(1280, 860) as window:
+        strokes, label = traced_strokes(TEST_INDEX)
+        draw_strokes(window.canvas, strokes)
+        pred = window.predict_now()
+        settle()
+        print(f"drew MNIST test digit {TEST_INDEX} (a {label}); read as {window.panel.headline()!r}")
+        ex = window.explanations
+        button = window.modes_toolbar.widgetForAction(ex.evidence.action)
+        click(button, QPointF(button.rect().center()))
+        print(save_png(window, DOCS / "explain-evidence.png"))
 
-    bars = window.panel.bars
-    runner_up = pred.top(2)[1][0]
-    click(bars, bars.bar_rects()[runner_up].center())
-    save(window, "explain-why-not.png")
-    click(bars, bars.bar_rects()[pred.digit].center())
-    button = window.toolbar.widgetForAction(ex.evidence.action)
-    click(button, QPointF(button.rect().center()))  # overlay off again
+        bars = window.panel.bars
+        runner_up = pred.top(2)[1][0]
+        click(bars, bars.bar_rects()[runner_up].center())
+        print(save_png(window, DOCS / "explain-why-not.png"))
+        click(bars, bars.bar_rects()[pred.digit].center())
+        button = window.modes_toolbar.widgetForAction(ex.evidence.action)
+        click(button, QPointF(button.rect().center()))  # overlay off again
 
-    view = window.maps.views["C3"]
-    r = view.tile_rects()[6]
-    click(view, QPointF(r.x() + 4.5 * r.width() / 10, r.y() + 5.5 * r.height() / 10))
-    window.resizeDocks([ex.units.dock], [520], Qt.Orientation.Horizontal)
-    settle()
-    save(window, "explain-arithmetic.png")
-    ex.units.dock.toggleViewAction().trigger()  # close the panel (its outline goes with it)
+        view = window.maps.views["C3"]
+        r = view.tile_rects()[6]
+        click(view, QPointF(r.x() + 4.5 * r.width() / 10, r.y() + 5.5 * r.height() / 10))
+        window.resizeDocks([ex.units.dock], [520], Qt.Orientation.Horizontal)
+        settle()
+        print(save_png(window, DOCS / "explain-arithmetic.png"))
+        ex.units.dock.toggleViewAction().trigger()  # close the panel (its outline goes with it)
 
-    ex.invariance_action.trigger()
-    settle()
-    window.resizeDocks([ex.invariance_dock], [330], Qt.Orientation.Vertical)
-    settle()
-    ex.invariance.compute_now()
-    ex.invariance.set_value("rotation", -50)  # turned this far, the 6 reads as a 0
-    settle()
-    save(window, "explain-tolerates.png")
-    window.close()
-    tmp.cleanup()
+        ex.invariance_action.trigger()
+        settle()
+        window.resizeDocks([ex.invariance_dock], [330], Qt.Orientation.Vertical)
+        settle()
+        ex.invariance.compute_now()
+        ex.invariance.set_value("rotation", -50)  # turned this far, the 6 reads as a 0
+        settle()
+        print(save_png(window, DOCS / "explain-tolerates.png"))
     return 0
 
 

@@ -5,47 +5,24 @@ xvfb-run -s "-screen 0 1400x900x24" .venv/bin/python docs/make_screenshot.py
 
 from __future__ import annotations
 
-import io
-import os
-import sys
-import tempfile
 from pathlib import Path
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")
+from shots import save_png, settle, shown_window
+
 OUT = Path(__file__).resolve().parent / "screenshot.png"
 
 
 def main() -> int:
-    from PIL import Image
-    from PySide6.QtCore import QBuffer, QSettings
-    from PySide6.QtWidgets import QApplication
-
-    from lenet_draw.engine import Engine
-    from lenet_draw.gui.main_window import MainWindow
     from lenet_draw.gui.testing import DIGIT_STROKES, draw_strokes
 
-    app = QApplication(sys.argv[:1])
-    tmp = tempfile.TemporaryDirectory(prefix="lenet-draw-shot-")  # never the user's settings
-    settings = QSettings(os.path.join(tmp.name, "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(Engine(device="cpu"), settings=settings)
-    window.resize(1280, 800)
-    window.show()
-    for _ in range(10):
-        app.processEvents()
-    draw_strokes(window.canvas, DIGIT_STROKES[3])
-    window.predict_now()
-    window.maps.pin("C3", 6)
-    for _ in range(10):
-        app.processEvents()
-    window._show_timing()
-    buf = QBuffer()
-    buf.open(QBuffer.OpenModeFlag.WriteOnly)
-    window.grab().save(buf, "PNG")
-    img = Image.open(io.BytesIO(bytes(buf.data()))).convert("RGB")
-    img.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(OUT, optimize=True)
-    window.close()
-    tmp.cleanup()
-    print(f"{OUT}: {img.size[0]}x{img.size[1]}, {OUT.stat().st_size / 1024:.0f} kB, shows {window.panel.headline()!r}")
+    with shown_window(1280, 800) as window:
+        draw_strokes(window.canvas, DIGIT_STROKES[3])
+        window.predict_now()
+        window.maps.pin("C3", 6)
+        settle()
+        window._show_timing()
+        saved = save_png(window, OUT)
+    print(f"{saved}, shows {window.panel.headline()!r}")
     return 0
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, ParamSpec
 
 #: Called when the stream calls a global: ``reduce(token, args) -> object``.
 Reduce = Callable[[Any, tuple], Any]
@@ -226,6 +226,12 @@ class BoundedUnpickler:
 
     # -- the loop ---------------------------------------------------------------------------
     def load(self) -> tuple[Any, int]:
+        try:
+            return self._load()
+        except (RecursionError, MemoryError, OverflowError, struct.error) as exc:  # pragma: no cover - bounded
+            raise PickleRefused(f"its pickle could not be read ({type(exc).__name__})") from None
+
+    def _load(self) -> tuple[Any, int]:
         ops = 0
         lim = self._lim
         while True:
@@ -495,29 +501,20 @@ _DISPATCH: dict[bytes, Callable[[BoundedUnpickler], None]] = {
 ACCEPTED_OPCODES = frozenset(_DISPATCH)
 
 
-def loads(
-    data: bytes,
-    *,
-    find_class: FindClass,
-    reduce: Reduce,
-    persistent_load: PersistentLoad | None = None,
-    limits: Limits = DEFAULT_LIMITS,
-    pos: int = 0,
-    cancel: Callable[[], bool] | None = None,
-) -> tuple[Any, int]:
-    """Read one pickle from ``data[pos:]``: (object, position after its STOP)."""
-    try:
-        return BoundedUnpickler(
-            data,
-            find_class=find_class,
-            reduce=reduce,
-            persistent_load=persistent_load,
-            limits=limits,
-            pos=pos,
-            cancel=cancel,
-        ).load()
-    except (RecursionError, MemoryError, OverflowError, struct.error) as exc:  # pragma: no cover - bounded above
-        raise PickleRefused(f"its pickle could not be read ({type(exc).__name__})") from None
+_P = ParamSpec("_P")
+
+
+def _read_one(unpickler: Callable[_P, BoundedUnpickler]) -> Callable[_P, tuple[Any, int]]:
+    def read(*args: _P.args, **kwargs: _P.kwargs) -> tuple[Any, int]:
+        return unpickler(*args, **kwargs).load()
+
+    read.__doc__ = "Read one pickle from ``data[pos:]``: (object, position after its STOP)."
+    return read
+
+
+#: ``loads(data, *, find_class, reduce, ...)``: its arguments are BoundedUnpickler's (the type
+#: checker sees the same signature), its result ``load()``'s.
+loads = _read_one(BoundedUnpickler)
 
 
 __all__ = ["ACCEPTED_OPCODES", "DEFAULT_LIMITS", "Limits", "PickleCancelled", "PickleRefused", "loads"]

@@ -14,8 +14,9 @@ from __future__ import annotations
 import io
 import math
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import torch
 
@@ -209,8 +210,29 @@ def _itemsize(dtype: torch.dtype) -> int:
     return torch.empty((), dtype=dtype).element_size()
 
 
-def _refused(exc: PickleRefused) -> PtError:
-    return PtError(exc.reason, code=exc.code)
+@contextmanager
+def _refusals_as_pt_errors() -> Iterator[None]:
+    try:
+        yield
+    except PickleRefused as exc:
+        raise PtError(exc.reason, code=exc.code) from None
+
+
+def _read_pickle(
+    data: bytes, fetch: Callable[[str, torch.dtype, int], torch.Tensor], pos: int, cancel: Callable[[], bool] | None
+) -> tuple[Any, int]:
+    """The pickle ``torch.save`` wrote (either format) at ``pos``: only the globals ``_Reader``
+    allows, tensors built on the storages ``fetch`` returns; (object, position after its end)."""
+    reader = _Reader(fetch)
+    return loads(
+        data,
+        find_class=reader.find_class,
+        reduce=reader.reduce,
+        persistent_load=reader.persistent_load,
+        limits=PICKLE_LIMITS,
+        pos=pos,
+        cancel=cancel,
+    )
 
 
 # -- the zip format ---------------------------------------------------------------------------
@@ -259,18 +281,8 @@ def _read_zip(data: bytes, max_inflated: int, cancel: Callable[[], bool] | None)
         return _from_bytes(raw, dtype)
 
     pkl = member(pickles[0].filename, PICKLE_LIMITS.max_bytes + 1)
-    reader = _Reader(fetch)
-    try:
-        obj, end = loads(
-            pkl,
-            find_class=reader.find_class,
-            reduce=reader.reduce,
-            persistent_load=reader.persistent_load,
-            limits=PICKLE_LIMITS,
-            cancel=cancel,
-        )
-    except PickleRefused as exc:
-        raise _refused(exc) from None
+    with _refusals_as_pt_errors():
+        obj, end = _read_pickle(pkl, fetch, 0, cancel)
     if end != len(pkl):
         raise PtError("its pickle has data after its end")
     return obj
@@ -300,7 +312,7 @@ def _read_legacy(data: bytes, cancel: Callable[[], bool] | None) -> Any:
         pending.append((key, t))
         return t
 
-    try:
+    with _refusals_as_pt_errors():
         magic, pos = plain(0)
         if magic != _LEGACY_MAGIC:
             raise PtError("it is a pickle but not one torch.save wrote")
@@ -310,16 +322,7 @@ def _read_legacy(data: bytes, cancel: Callable[[], bool] | None) -> Any:
         info, pos = plain(pos)
         if not isinstance(info, dict) or info.get("little_endian") is not True:
             raise PtError("it was saved on a big-endian machine, which this reader does not read")
-        reader = _Reader(fetch)
-        obj, pos = loads(
-            data,
-            find_class=reader.find_class,
-            reduce=reader.reduce,
-            persistent_load=reader.persistent_load,
-            limits=PICKLE_LIMITS,
-            pos=pos,
-            cancel=cancel,
-        )
+        obj, pos = _read_pickle(data, fetch, pos, cancel)
         keys, pos = loads(
             data,
             find_class=_no_globals,
@@ -327,8 +330,6 @@ def _read_legacy(data: bytes, cancel: Callable[[], bool] | None) -> Any:
             limits=Limits(max_bytes=PICKLE_LIMITS.max_bytes, max_nodes=len(pending) + 2),
             pos=pos,
         )
-    except PickleRefused as exc:
-        raise _refused(exc) from None
     by_key = dict(pending)
     if not isinstance(keys, list) or sorted(keys, key=str) != sorted(by_key):
         raise PtError("its list of tensors does not match its pickle")

@@ -80,3 +80,10 @@ def wavy_stroke(n: int = 400, seed: int = 0) -> list[Point]:
     x = 0.5 + 0.3 * np.sin(2 * np.pi * 1.5 * t) + rng.normal(0, 0.002, n)
     y = 0.2 + 0.6 * t + 0.05 * np.sin(2 * np.pi * 5 * t)
     return [(float(a), float(b)) for a, b in zip(x, y)]
+
+
+def pressure_wiggle(n: int, waves: float = 40.0) -> tuple[np.ndarray, np.ndarray]:
+    """A long pen stroke of ``n`` points across the pad, ``waves`` radians of sine up and down,
+    its pressure rising and falling between 0.3 and 0.9: points (n, 2) and pressures (n,)."""
+    t = np.linspace(0, 1, n)
+    return np.column_stack([0.2 + 0.6 * t, 0.5 + 0.3 * np.sin(t * waves)]), 0.3 + 0.6 * np.abs(np.sin(t * 17))

@@ -61,53 +61,30 @@ def main() -> None:
 
         print(f"refusing {name}: {median_ms(refuse):.1f} ms")
 
-    from PySide6.QtCore import QEvent, QSettings, Qt
-    from PySide6.QtGui import QInputDevice, QPointingDevice, QTabletEvent
+    from PySide6.QtCore import QEvent, QSettings
     from PySide6.QtWidgets import QApplication
 
     from lenet_draw.gui import prefs
     from lenet_draw.gui.canvas import Canvas
+    from lenet_draw.gui.testing import pressure_wiggle, send_tablet, stylus
 
     app = QApplication.instance() or QApplication([])
     canvas = Canvas()
     canvas.resize(600, 600)
     canvas.show()
     app.processEvents()
-    caps = QInputDevice.Capability.Position | QInputDevice.Capability.Pressure
-    pen = QPointingDevice("pen", 77, QInputDevice.DeviceType.Stylus, QPointingDevice.PointerType.Pen, caps, 1, 2)
+    pen = stylus()
 
-    def tablet(kind, x, y, pr):
-        pos = canvas.to_widget(x, y)
-        held = Qt.MouseButton.NoButton if kind == QEvent.Type.TabletRelease else Qt.MouseButton.LeftButton
-        ev = QTabletEvent(
-            kind,
-            pen,
-            pos,
-            canvas.mapToGlobal(pos),
-            pr,
-            0,
-            0,
-            0,
-            0,
-            0,
-            Qt.KeyboardModifier.NoModifier,
-            Qt.MouseButton.LeftButton,
-            held,
-        )
-        QApplication.sendEvent(canvas, ev)
-
-    t = np.linspace(0, 1, 6001)
-    xy = np.column_stack([0.2 + 0.6 * t, 0.5 + 0.3 * np.sin(t * 60)])
-    pr = 0.3 + 0.6 * np.abs(np.sin(t * 17))
-    tablet(QEvent.Type.TabletPress, *xy[0], pr[0])
+    xy, pr = pressure_wiggle(6001, waves=60)
+    send_tablet(canvas, pen, QEvent.Type.TabletPress, *xy[0], pr[0])
     per_move = []
     for i in range(1, len(xy)):
         t0 = time.perf_counter()
-        tablet(QEvent.Type.TabletMove, *xy[i], pr[i])
+        send_tablet(canvas, pen, QEvent.Type.TabletMove, *xy[i], pr[i])
         canvas.repaint()
         if i > len(xy) - 200:
             per_move.append((time.perf_counter() - t0) * 1000)
-    tablet(QEvent.Type.TabletRelease, *xy[-1], pr[-1])
+    send_tablet(canvas, pen, QEvent.Type.TabletRelease, *xy[-1], pr[-1])
     print(f"pressure stroke, move + repaint at 6,000 points: {statistics.median(per_move):.2f} ms")
 
     s = np.linspace(0, 1, 1_000_000)

@@ -24,8 +24,10 @@ PLANTS = [
     (
         "big digit +1",
         "lenet_draw/gui/bars.py",
-        'text = f"{self.digit}?" if self.state == "unsure" else str(self.digit)',
-        'text = f"{self.digit + 1}?" if self.state == "unsure" else str(self.digit + 1)',
+        'return f"{self.digit} or {self.runner_up[0]}?" if self.runner_up else f"{self.digit}?"\n'
+        "        return str(self.digit)",
+        'return f"{self.digit + 1} or {self.runner_up[0]}?" if self.runner_up else f"{self.digit + 1}?"\n'
+        "        return str(self.digit + 1)",
         ["tests/gui/test_what_is_seen.py", "-k", "bars or drawn"],
     ),
     (

@@ -10,12 +10,23 @@ from __future__ import annotations
 from typing import Iterable, Sequence
 
 from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtGui import QMouseEvent
+from PySide6.QtGui import QInputDevice, QMouseEvent, QPointingDevice, QTabletEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
-from lenet_draw.sample_digits import DIGIT_STROKES, Point, resample, wavy_stroke
+from lenet_draw.sample_digits import DIGIT_STROKES, Point, pressure_wiggle, resample, wavy_stroke
 
-__all__ = ["DIGIT_STROKES", "draw_stroke", "draw_strokes", "resample", "send_mouse", "wavy_stroke"]
+__all__ = [
+    "DIGIT_STROKES",
+    "draw_stroke",
+    "draw_strokes",
+    "draw_tablet_stroke",
+    "pressure_wiggle",
+    "resample",
+    "send_mouse",
+    "send_tablet",
+    "stylus",
+    "wavy_stroke",
+]
 
 
 def send_mouse(
@@ -23,6 +34,43 @@ def send_mouse(
 ) -> None:
     ev = QMouseEvent(kind, pos, widget.mapToGlobal(pos), button, buttons, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(widget, ev)
+
+
+def stylus(pointer: QPointingDevice.PointerType = QPointingDevice.PointerType.Pen) -> QPointingDevice:
+    """A pressure-sensitive tablet device: its pen tip (or, with ``PointerType.Eraser``, its eraser end)."""
+    caps = QInputDevice.Capability.Position | QInputDevice.Capability.Pressure
+    return QPointingDevice(
+        f"test {pointer.name}", 1000 + int(pointer.value), QInputDevice.DeviceType.Stylus, pointer, caps, 1, 2
+    )
+
+
+def send_tablet(canvas, device: QPointingDevice, kind: QEvent.Type, x: float, y: float, pressure: float) -> None:
+    """One tablet event at pad point (x, y): a press, a move with the tip down, or a release."""
+    pos = canvas.to_widget(float(x), float(y))
+    held = Qt.MouseButton.NoButton if kind == QEvent.Type.TabletRelease else Qt.MouseButton.LeftButton
+    ev = QTabletEvent(
+        kind,
+        device,
+        pos,
+        canvas.mapToGlobal(pos),
+        float(pressure),
+        0,
+        0,
+        0,
+        0,
+        0,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.MouseButton.LeftButton,
+        held,
+    )
+    QApplication.sendEvent(canvas, ev)
+
+
+def draw_tablet_stroke(canvas, device: QPointingDevice, points: Sequence[Point], pressures: Sequence[float]) -> None:
+    """Press at the first point, move through the rest, release at the last, each with its pressure."""
+    kinds = [QEvent.Type.TabletPress] + [QEvent.Type.TabletMove] * (len(points) - 2) + [QEvent.Type.TabletRelease]
+    for kind, (x, y), pr in zip(kinds, points, pressures):
+        send_tablet(canvas, device, kind, x, y, pr)
 
 
 def draw_stroke(

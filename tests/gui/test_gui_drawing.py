@@ -7,7 +7,16 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtWidgets import QApplication
 
 from lenet_draw.gui.canvas import ERASER_RADIUS, PEN_WIDTH, erase
-from lenet_draw.gui.testing import DIGIT_STROKES, draw_stroke, draw_strokes, resample, send_mouse, wavy_stroke
+from lenet_draw.gui.testing import (
+    DIGIT_STROKES,
+    draw_stroke,
+    draw_strokes,
+    draw_tablet_stroke,
+    resample,
+    send_mouse,
+    stylus,
+    wavy_stroke,
+)
 from lenet_draw.model import LAYER_SHAPES
 
 
@@ -319,47 +328,13 @@ def test_undo_history_is_bounded(qtbot, window, monkeypatch):
     assert len(window.canvas.strokes()) == 2  # the three newest strokes were undone, no more
 
 
-def _pen(pointer):
-    from PySide6.QtGui import QInputDevice, QPointingDevice
-
-    caps = QInputDevice.Capability.Position | QInputDevice.Capability.Pressure
-    return QPointingDevice(
-        f"test {pointer.name}", 1000 + int(pointer.value), QInputDevice.DeviceType.Stylus, pointer, caps, 1, 2
-    )
-
-
-def _tablet_stroke(canvas, device, points, pressures):
-    from PySide6.QtGui import QTabletEvent
-
-    kinds = [QEvent.Type.TabletPress] + [QEvent.Type.TabletMove] * (len(points) - 2) + [QEvent.Type.TabletRelease]
-    for kind, (x, y), pr in zip(kinds, points, pressures):
-        pos = canvas.to_widget(x, y)
-        held = Qt.MouseButton.NoButton if kind == QEvent.Type.TabletRelease else Qt.MouseButton.LeftButton
-        ev = QTabletEvent(
-            kind,
-            device,
-            pos,
-            canvas.mapToGlobal(pos),
-            pr,
-            0,
-            0,
-            0,
-            0,
-            0,
-            Qt.KeyboardModifier.NoModifier,
-            Qt.MouseButton.LeftButton,
-            held,
-        )
-        QApplication.sendEvent(canvas, ev)
-
-
 def test_pen_pressure_is_kept_and_the_pen_eraser_end_erases(qtbot, window):
     from PySide6.QtGui import QPointingDevice
 
     c = window.canvas
     pts = resample([(0.5, 0.15), (0.5, 0.85)])
     pressures = np.linspace(0.2, 1.0, len(pts))
-    _tablet_stroke(c, _pen(QPointingDevice.PointerType.Pen), pts, pressures)
+    draw_tablet_stroke(c, stylus(QPointingDevice.PointerType.Pen), pts, pressures)
     settle(qtbot, window)
     (stroke,) = c.strokes()
     np.testing.assert_allclose(stroke[:, 2], pressures, atol=1e-6)
@@ -367,7 +342,7 @@ def test_pen_pressure_is_kept_and_the_pen_eraser_end_erases(qtbot, window):
     assert_views_show(window, fresh_prediction(window))
 
     across = resample([(0.3, 0.5), (0.7, 0.5)])
-    _tablet_stroke(c, _pen(QPointingDevice.PointerType.Eraser), across, np.ones(len(across)))
+    draw_tablet_stroke(c, stylus(QPointingDevice.PointerType.Eraser), across, np.ones(len(across)))
     settle(qtbot, window)
     assert c.tool == "pen" and len(c.strokes()) == 2  # the eraser end cut the line in two
     assert_views_show(window, fresh_prediction(window))

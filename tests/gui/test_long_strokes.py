@@ -6,45 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 from guihelpers import settle
-from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QInputDevice, QPointingDevice, QTabletEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QEvent
 
 import lenet_draw.gui.canvas as canvas_mod
 from lenet_draw.gui.canvas import MAX_STROKE_POINTS
-
-
-def _pen():
-    caps = QInputDevice.Capability.Position | QInputDevice.Capability.Pressure
-    return QPointingDevice(
-        "test pen", 4242, QInputDevice.DeviceType.Stylus, QPointingDevice.PointerType.Pen, caps, 1, 2
-    )
-
-
-def _tablet(canvas, device, kind, x, y, pressure):
-    pos = canvas.to_widget(x, y)
-    held = Qt.MouseButton.NoButton if kind == QEvent.Type.TabletRelease else Qt.MouseButton.LeftButton
-    ev = QTabletEvent(
-        kind,
-        device,
-        pos,
-        canvas.mapToGlobal(pos),
-        pressure,
-        0,
-        0,
-        0,
-        0,
-        0,
-        Qt.KeyboardModifier.NoModifier,
-        Qt.MouseButton.LeftButton,
-        held,
-    )
-    QApplication.sendEvent(canvas, ev)
-
-
-def _wiggle(n):
-    t = np.linspace(0, 1, n)
-    return np.column_stack([0.2 + 0.6 * t, 0.5 + 0.3 * np.sin(t * 40)]), 0.3 + 0.6 * np.abs(np.sin(t * 17))
+from lenet_draw.gui.testing import pressure_wiggle, send_tablet, stylus
 
 
 def test_a_pressure_stroke_paints_each_segment_once_while_it_is_drawn(qtbot, window, monkeypatch):
@@ -57,11 +23,11 @@ def test_a_pressure_stroke_paints_each_segment_once_while_it_is_drawn(qtbot, win
         return real(p, s, *a)
 
     monkeypatch.setattr(canvas_mod, "paint_pressure_segments", counting)
-    pen = _pen()
-    xy, pressure = _wiggle(1500)
-    _tablet(c, pen, QEvent.Type.TabletPress, *xy[0], pressure[0])
+    pen = stylus()
+    xy, pressure = pressure_wiggle(1500)
+    send_tablet(c, pen, QEvent.Type.TabletPress, *xy[0], pressure[0])
     for i in range(1, len(xy)):
-        _tablet(c, pen, QEvent.Type.TabletMove, *xy[i], pressure[i])
+        send_tablet(c, pen, QEvent.Type.TabletMove, *xy[i], pressure[i])
         if i % 10 == 0:
             c.repaint()  # a paint every few moves, as the screen refreshes
     c.repaint()
@@ -71,21 +37,21 @@ def test_a_pressure_stroke_paints_each_segment_once_while_it_is_drawn(qtbot, win
     live = c.grab().toImage()
     c._cache = None
     assert c.grab().toImage() == live
-    _tablet(c, pen, QEvent.Type.TabletRelease, *xy[-1], pressure[-1])
+    send_tablet(c, pen, QEvent.Type.TabletRelease, *xy[-1], pressure[-1])
     settle(qtbot, window)
     assert len(c.strokes()) == 1 and len(c.strokes()[0]) == len(xy)
 
 
 def test_a_stroke_past_the_limit_continues_as_a_new_stroke_in_one_undo_step(qtbot, window):
     c = window.canvas
-    pen = _pen()
+    pen = stylus()
     n = MAX_STROKE_POINTS + 500
     t = np.linspace(0, 1, n)
     xy = np.column_stack([0.3 + 0.4 * t, 0.5 + 0.2 * np.sin(t * 30)])
-    _tablet(c, pen, QEvent.Type.TabletPress, *xy[0], 1.0)
+    send_tablet(c, pen, QEvent.Type.TabletPress, *xy[0], 1.0)
     for x, y in xy[1:]:
-        _tablet(c, pen, QEvent.Type.TabletMove, x, y, 1.0)
-    _tablet(c, pen, QEvent.Type.TabletRelease, *xy[-1], 1.0)
+        send_tablet(c, pen, QEvent.Type.TabletMove, x, y, 1.0)
+    send_tablet(c, pen, QEvent.Type.TabletRelease, *xy[-1], 1.0)
     settle(qtbot, window)
     strokes = c.strokes()
     assert [len(s) for s in strokes] == [MAX_STROKE_POINTS, n - MAX_STROKE_POINTS + 1]

@@ -68,6 +68,7 @@ def test_no_samples_leave_the_base_as_it_is(engine):
     assert adapt(engine.weights, []).weights is engine.weights
 
 
+@pytest.mark.slow  # two passes over the 10,000 MNIST test digits and 500 traced drawings (CI runs it)
 def test_after_50_samples_mnist_and_the_traced_proxy_barely_move(engine, misread, mnist_test):
     assert len(misread) >= 50
     acc = forgetting(engine.weights, misread[:50], mnist_test, proxy_count=500)

@@ -21,6 +21,7 @@ def drawn(mnist_test):
     return proxy.pen_paths(mnist_test, COUNT, start=len(mnist_test) - COUNT)
 
 
+@pytest.mark.slow  # 500 drawings a placement (CI runs it); the placement check below stays in the default run
 @pytest.mark.parametrize("where", proxy.PLACEMENTS, ids=lambda p: p.name)
 def test_drawn_digits_are_read_right_wherever_and_however_drawn(engine, drawn, where):
     paths, labels = drawn

@@ -75,6 +75,7 @@ def test_the_test_set_is_not_the_training_generator_with_another_seed():
     assert styleset.TEST_SEED not in {s + 2 for s in range(100)}  # training's pools: seed + 2
 
 
+@pytest.mark.slow  # two training runs of 3 epochs (CI runs it); test_training.py keeps a short run in the default one
 def test_training_with_styles_learns_them(mnist_train):
     """A short run with the styles mixed in reads them better than the same run without."""
     data = Split(images=mnist_train.images[:3000], labels=mnist_train.labels[:3000])
