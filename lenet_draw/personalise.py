@@ -48,7 +48,8 @@ class AdaptConfig:
     steps: int = 60
     lr: float = 0.02
     anchor_strength: float = 1.6  # how far the anchor drawings are varied from the ten shapes
-    anchor_weight: float = 320.0  # weight of the anchors' distillation against the samples' loss
+    anchor_weight: float = 320.0
+    anchor_batch: int = 800  # anchors drawn at random for each step (0: all of them, every step)  # weight of the anchors' distillation against the samples' loss
     pull: float = 1.0  # strength of the pull towards the base weights
     retries: int = 4  # rounds of more weight on samples still read wrong
     boost: float = 2.0  # how much more, each round
@@ -277,13 +278,20 @@ def adapt(
 
     originals = torch.from_numpy(np.cumsum([0] + [len(x) for x in xs[:-1]])).long()  # each drawing as made
 
+    gen = torch.Generator().manual_seed(cfg.seed)  # the anchors each step sees: the same every run
+
     def train(steps: int, w: torch.Tensor) -> None:
         for _ in range(steps):
             pause()
             lu = out(torch.tanh(f6(fu)))
             loss = (F.cross_entropy(lu, y, reduction="none") * w).sum()
-            la = out(torch.tanh(f6(fa)))
-            loss = loss + cfg.anchor_weight * F.kl_div(F.log_softmax(la, dim=1), target, reduction="batchmean")
+            if cfg.anchor_batch and cfg.anchor_batch < len(fa):
+                pick = torch.randint(len(fa), (cfg.anchor_batch,), generator=gen)
+                fa_s, target_s = fa[pick], target[pick]
+            else:
+                fa_s, target_s = fa, target
+            la = out(torch.tanh(f6(fa_s)))
+            loss = loss + cfg.anchor_weight * F.kl_div(F.log_softmax(la, dim=1), target_s, reduction="batchmean")
             loss = loss + cfg.pull * sum(((p - p0) ** 2).sum() for p, p0 in zip(params, start))
             loss.backward()
             step()
