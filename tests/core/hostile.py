@@ -20,20 +20,24 @@ PER_FILE_SECONDS = 30
 
 _CHILD = r"""
 import json, signal, sys
-from lenet_draw.weights import load_weights, WeightsError
-from lenet_draw.images import open_image, ImageError
-from lenet_draw.samples import import_samples, read_sample, SampleError
-from lenet_draw.stroke_file import load_strokes, StrokeFileError
-OPEN = {"weights": load_weights, "image": open_image, "sample": read_sample, "samples": import_samples,
-        "strokes": load_strokes}
+import importlib
+# what opens each kind, and what it raises for a refusal (imported on first use: samples and
+# stroke files need neither torch nor pillow, so their child starts in a fraction of a second)
+OPEN = {"weights": ("lenet_draw.weights", "load_weights", "WeightsError"),
+        "image": ("lenet_draw.images", "open_image", "ImageError"),
+        "sample": ("lenet_draw.samples", "read_sample", "SampleError"),
+        "samples": ("lenet_draw.samples", "import_samples", "SampleError"),
+        "strokes": ("lenet_draw.stroke_file", "load_strokes", "StrokeFileError")}
 for kind, path, seconds in json.loads(sys.argv[1]):
+    module, fn, error = OPEN[kind]
+    module = importlib.import_module(module)
     signal.setitimer(signal.ITIMER_REAL, seconds)  # no handler: the alarm ends the process
     try:
-        got = OPEN[kind](path)
+        got = getattr(module, fn)(path)
         out = {"outcome": "loaded"}
         if kind == "samples":  # (samples, one sentence per file skipped)
             out.update(samples=len(got[0]), problems=got[1][:3] + got[1][-2:])
-    except (WeightsError, ImageError, SampleError, StrokeFileError) as exc:
+    except getattr(module, error) as exc:
         out = {"outcome": "refused", "message": str(exc)}
     signal.setitimer(signal.ITIMER_REAL, 0)
     print(json.dumps(out), flush=True)

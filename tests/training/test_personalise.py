@@ -41,6 +41,7 @@ def test_adapting_changes_only_f6_and_output_and_is_deterministic(engine, misrea
         assert torch.equal(again.weights.state_dict[k], result.weights.state_dict[k])
 
 
+@pytest.mark.slow
 def test_each_writer_s_corrected_drawings_are_then_read_as_corrected(engine, mnist_dir):
     """A person's corrections, adapted together, are read as they said. The writers here write
     in hands far outside training's (leaning far, very narrow or wide), and their misread digits
@@ -116,6 +117,7 @@ def test_variants_of_a_sample_keep_its_shape():
         assert 0.0 < moved < 0.25
 
 
+@pytest.mark.slow
 def test_a_simulated_writer_corrects_only_misreadings_and_errs_less_after(engine):
     from lenet_draw.bench.personal import run_writer
 
@@ -150,6 +152,7 @@ def test_a_drawing_moved_and_scaled_is_the_same_shape_and_another_is_not():
     assert not same_shape(a, _drawn(HANDDRAWN, "crossed-seven-01.json"))
 
 
+@pytest.mark.slow
 def test_hand_drawn_writers_write_every_file_once_and_never_a_corrected_shape_again(engine, mnist_dir):
     from lenet_draw.bench.writers import HANDDRAWN, same_shape
 
@@ -170,6 +173,7 @@ def test_hand_drawn_writers_write_every_file_once_and_never_a_corrected_shape_ag
         assert not any(same_shape(a, b) for a in first for b in later)
 
 
+@pytest.mark.slow
 def test_style_writers_write_styles_the_base_misreads(engine, mnist_dir):
     from lenet_draw.bench.writers import style_writers
 
