@@ -19,8 +19,10 @@ def test_bench_writers_reports_errors_before_and_after_and_adaptation_times(tmp_
     assert set(res["after_pct"]) == {"1", "3", "5"}
     assert res["adaptation"]["n"] == res["corrections"]
     live = res["live_update_ms"]
-    # Moves were timed while adaptations ran, and the adaptations finished during timed moves.
+    # Moves were timed while adaptations were pending, and every correction's adaptation came in
+    # (an adaptation waits while the pen is down, so it lands between or after the timed strokes).
     assert live["adapting"]["n"] > 0 and live["idle"]["n"] > 0
-    assert 1 <= live["adaptations_meanwhile"] <= live["adaptations"]
+    assert live["adaptations"] >= live["corrections"] >= 1
+    assert 0 <= live["adaptations_meanwhile"] <= live["adaptations"]
     printed = capsys.readouterr().out
     assert "error on later digits" in printed and "while an adaptation ran" in printed
