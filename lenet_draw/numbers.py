@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
@@ -24,6 +24,11 @@ from lenet_draw.engine import Engine, Prediction, Reading
 from lenet_draw.preprocess import Stages, clean_strokes, image_to_ink, preprocess_image, preprocess_strokes
 from lenet_draw.segment import Box, Piece
 
+#: A digit read from one whole pen stroke this unsurely, and at least RECUT_WIDTH line heights
+#: wide, may be two digits written without lifting the pen (a joined "11" or "71", narrower
+#: than the strokes ``segment`` cuts at once): the stroke is cut and the number read again.
+RECUT_BELOW = 0.6
+RECUT_WIDTH = 0.45
 #: Scores kept between updates (a few thousand candidates: a long number drawn and redrawn).
 CACHE_SIZE = 4096
 
@@ -82,14 +87,39 @@ class NumberReader:
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
 
-    def read_strokes(self, strokes: Iterable[Any]) -> NumberReading | None:
-        """Strokes (x right, y down, any unit) -> the number, or None when there is no ink."""
+    def read_strokes(self, strokes: Iterable[Any], drawing: bool = False) -> NumberReading | None:
+        """Strokes (x right, y down, any unit) -> the number, or None when there is no ink.
+        ``drawing``: the last stroke is still being drawn, and is not cut for reading badly
+        (a digit half written reads badly; it is judged when the pen lifts)."""
+        t0 = time.perf_counter()
         clean = clean_strokes(strokes)
         if not clean:
             return None
         if len(self._pieces) > CACHE_SIZE:
             self._pieces.clear()
-        return self._read(segment.pieces_from_strokes(clean, self._pieces))
+        pieces = segment.pieces_from_strokes(clean, self._pieces)
+        found = self._read_path(pieces)
+        if found is None:
+            return None
+        reading, ordered, path = found
+        height = segment.line_height(ordered)
+        doubtful = [
+            ordered[i].link[0]
+            for (i, j), d in zip(path, reading.digits)
+            if j == i + 1
+            and ordered[i].link is not None
+            and d.confidence < RECUT_BELOW
+            and d.box[2] - d.box[0] >= RECUT_WIDTH * height
+            and not any(p.link is not None and p.link[0] == ordered[i].link[0] and p is not ordered[i] for p in ordered)
+            and not (drawing and ordered[i].link[0] == len(clean) - 1)
+        ]
+        for stroke in doubtful:
+            pieces = segment.recut(pieces, stroke, height)
+        if not doubtful:
+            return reading
+        again = self._read_path(pieces)
+        assert again is not None
+        return replace(again[0], ms=(time.perf_counter() - t0) * 1e3)
 
     def read_image(self, image: Image.Image | np.ndarray) -> NumberReading | None:
         """A picture of a written number -> the number, or None when it holds no ink."""
@@ -114,6 +144,13 @@ class NumberReader:
         return preprocess_strokes(strokes, crop_view=False)
 
     def _read(self, pieces: list[Piece], place: Callable[[Box], Box] = lambda b: b) -> NumberReading | None:
+        found = self._read_path(pieces, place)
+        return None if found is None else found[0]
+
+    def _read_path(
+        self, pieces: list[Piece], place: Callable[[Box], Box] = lambda b: b
+    ) -> tuple[NumberReading, list[Piece], list[tuple[int, int]]] | None:
+        """The reading, the ordered pieces, and the segments (i, j) of them the digits are."""
         t0 = time.perf_counter()
         if self.engine.weights is not self._weights:  # new weights: old scores mean nothing
             self._cache.clear()
@@ -161,7 +198,7 @@ class NumberReader:
             )
             for i, j in path
         )
-        return NumberReading(digits, len(cands), len(todo), (time.perf_counter() - t0) * 1e3)
+        return NumberReading(digits, len(cands), len(todo), (time.perf_counter() - t0) * 1e3), ordered, path
 
     def explain(self, digit: Digit, pen_width: float | None = None) -> Prediction:
         """The full prediction of one digit (every activation, every stage) for the views, from

@@ -67,6 +67,10 @@ CONTACT = 0.05
 #: while digits written apart do not, and neighbours that touch or overlap touch or cross
 #: mid-stroke.
 CONTACT_COST = 0.5
+#: Cost of each place where a segment's edge cuts a pen stroke (between parts k and k+1 of one
+#: stroke): most people lift the pen between digits, so a stroke is mostly one digit's, and the
+#: halves of a wide 0 or 5 must read far better apart to be taken for two digits.
+STROKE_CUT_COST = 0.5
 
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1
@@ -136,15 +140,15 @@ def _turning_points(values: np.ndarray, prominence: float) -> list[int]:
     return sorted(set(out))
 
 
-def stroke_cuts(points: np.ndarray, height: float) -> list[int]:
+def stroke_cuts(points: np.ndarray, height: float, narrow: bool = False) -> list[int]:
     """Where a stroke wide enough to hold several digits may be cut: its turning points
     (highest and lowest points, sharp corners), as indices into ``points``. ``height`` is the
-    line's height.
+    line's height. With ``narrow``, a stroke narrower than WIDE_STROKE line heights is cut too.
     """
     if len(points) < 5:
         return []
     lo, hi = points.min(axis=0), points.max(axis=0)
-    if float(hi[0] - lo[0]) <= WIDE_STROKE * height:
+    if float(hi[0] - lo[0]) <= WIDE_STROKE * height and not narrow:
         return []
     d = np.diff(points, axis=0)
     n = np.sqrt((d**2).sum(axis=1))
@@ -189,9 +193,22 @@ def pieces_from_strokes(
     return out
 
 
-def _stroke_pieces(pts: np.ndarray, k: int, height: float) -> list[Piece]:
-    wide = float(pts[:, 0].max() - pts[:, 0].min()) > WIDE_STROKE * height
-    cuts = stroke_cuts(_resample(pts, 0.03 * height), height) if wide and len(pts) > 1 else []
+def recut(pieces: Sequence[Piece], stroke: int, height: float) -> list[Piece]:
+    """``pieces`` with the whole stroke number ``stroke`` cut at its turning points however
+    narrow it is: a joined "11" or "71" is narrower than WIDE_STROKE, and is cut only when it
+    reads badly whole (see ``numbers.NumberReader``)."""
+    out: list[Piece] = []
+    for p in pieces:
+        if p.link is not None and p.link[0] == stroke and len(p.strokes) == 1:
+            out += _stroke_pieces(p.strokes[0], stroke, height, narrow=True)
+        else:
+            out.append(p)
+    return out
+
+
+def _stroke_pieces(pts: np.ndarray, k: int, height: float, narrow: bool = False) -> list[Piece]:
+    wide = narrow or float(pts[:, 0].max() - pts[:, 0].min()) > WIDE_STROKE * height
+    cuts = stroke_cuts(_resample(pts, 0.03 * height), height, narrow) if wide and len(pts) > 1 else []
     if not cuts:
         return [Piece(box=_box(pts), key=_key(pts), strokes=(pts,), link=(k, 0))]
     pts = _resample(pts, 0.03 * height)
@@ -438,6 +455,49 @@ def contacts(
     return out
 
 
+def stroke_cut_cost(pieces: Sequence[Piece], c: tuple[int, int]) -> float:
+    """STROKE_CUT_COST for each part of a pen stroke in segment ``c`` whose neighbouring part
+    lies before it (at a lower index): the segment's start cuts that stroke, whatever the path
+    before it. Counted at the later segment, so each cut stroke is paid for once."""
+    if not STROKE_CUT_COST:
+        return 0.0
+    cuts = sum(
+        1
+        for b in range(c[0], c[1])
+        if pieces[b].strokes
+        for a in range(max(0, c[0] - 2 * MAX_PIECES), c[0])
+        if _joined(pieces[a], pieces[b])
+    )
+    return STROKE_CUT_COST * cuts
+
+
+#: Cost of leaving out a piece as the pen's way from one digit into the next (joined writing:
+#: the line from the foot of a 7 up to the top of the 1 after it belongs to neither digit).
+LIGATURE_COST = 0.3
+#: A ligature is nearly straight: its chord is at least this share of its length...
+LIGATURE_STRAIGHT = 0.9
+#: ...it runs to the right at least this share of its chord...
+LIGATURE_RIGHTWARD = 0.3
+#: ...and is at least this many line heights long.
+LIGATURE_LENGTH = 0.1
+
+
+def is_ligature(piece: Piece, parts: int, height: float) -> bool:
+    """Whether a piece may be the pen's way between two digits: a middle part of a stroke that
+    was cut (``parts`` is how many parts its stroke has), nearly straight, running right."""
+    if not LIGATURE_COST or not piece.strokes or piece.link is None or not 0 < piece.link[1] < parts - 1:
+        return False
+    pts = piece.strokes[0]
+    length = float(np.sqrt((np.diff(pts, axis=0) ** 2).sum(axis=1)).sum())
+    chord = pts[-1] - pts[0]
+    span = float(np.hypot(chord[0], chord[1]))
+    return (
+        span >= LIGATURE_LENGTH * height
+        and span >= LIGATURE_STRAIGHT * length
+        and float(chord[0]) >= LIGATURE_RIGHTWARD * span
+    )
+
+
 def best_path(
     pieces: Sequence[Piece],
     scores: dict[tuple[int, int], float],
@@ -451,40 +511,59 @@ def best_path(
     ``touching`` holds the pairs of pieces whose ink touches (``contacts``), each of which a
     cut between them pays CONTACT_COST for; with ``digit_width`` (the writing's usual digit
     width), a segment wider than RELATIVE_WIDE of it pays WIDE_COST per line height beyond.
+    A piece that may be a ligature (``is_ligature``) may be left out of every segment for
+    LIGATURE_COST; the segments returned then do not cover it.
     """
     touching = touching or set()
 
-    def cut_cost(prev: tuple[int, int], c: tuple[int, int]) -> float:
+    def cut_cost(prev: tuple[int, int, int], c: tuple[int, int, int]) -> float:
+        if prev[2] or c[2]:  # a ligature runs from one digit into the next: no overlap to pay
+            return 0.0
         across = sum(1 for a in range(prev[0], prev[1]) for b in range(c[0], c[1]) if (a, b) in touching)
-        return join_cost(boxes[prev], boxes[c], height) + CONTACT_COST * across
+        return join_cost(boxes[prev[:2]], boxes[c[:2]], height) + CONTACT_COST * across
 
     n = len(pieces)
     if n == 0:
         return []
     boxes = {c: union_box([p.box for p in pieces[c[0] : c[1]]]) for c in scores}
-    seg = {c: segment_cost(p, boxes[c], height) + gap_cost(pieces[c[0] : c[1]], height) for c, p in scores.items()}
+    seg = {
+        (*c, 0): segment_cost(p, boxes[c], height) + gap_cost(pieces[c[0] : c[1]], height) + stroke_cut_cost(pieces, c)
+        for c, p in scores.items()
+    }
     if digit_width is not None:
         for c in seg:
-            seg[c] += WIDE_COST * max(0.0, boxes[c][2] - boxes[c][0] - RELATIVE_WIDE * digit_width) / height
-    ending: dict[int, list[tuple[int, int]]] = {}
-    for c in scores:
+            seg[c] += WIDE_COST * max(0.0, boxes[c[:2]][2] - boxes[c[:2]][0] - RELATIVE_WIDE * digit_width) / height
+    parts: dict[int, int] = {}
+    for p in pieces:
+        if p.strokes and p.link is not None:
+            parts[p.link[0]] = max(parts.get(p.link[0], 0), p.link[1] + 1)
+    for i, p in enumerate(pieces):
+        if 0 < i < n - 1 and p.link is not None and is_ligature(p, parts.get(p.link[0], 0), height):
+            seg[(i, i + 1, 1)] = LIGATURE_COST
+    ending: dict[int, list[tuple[int, int, int]]] = {}
+    for c in seg:
         ending.setdefault(c[1], []).append(c)
-    best: dict[tuple[int, int], tuple[float, tuple[int, int] | None]] = {}
+    best: dict[tuple[int, int, int], tuple[float, tuple[int, int, int] | None]] = {}
     for j in range(1, n + 1):
         for c in ending.get(j, []):
             i = c[0]
             if i == 0:
                 best[c] = (seg[c], None)
                 continue
-            options = [(best[prev][0] + cut_cost(prev, c), prev) for prev in ending.get(i, []) if prev in best]
+            options = [
+                (best[prev][0] + cut_cost(prev, c), prev)
+                for prev in ending.get(i, [])
+                if prev in best and not (prev[2] and c[2])  # one ligature between two digits
+            ]
             if options:
                 cost, prev = min(options, key=lambda t: t[0])
                 best[c] = (cost + seg[c], prev)
     finals = [c for c in ending.get(n, []) if c in best]
-    last: tuple[int, int] | None = min(finals, key=lambda c: best[c][0])
+    last: tuple[int, int, int] | None = min(finals, key=lambda c: best[c][0])
     path = []
     while last is not None:
-        path.append(last)
+        if not last[2]:
+            path.append(last[:2])
         last = best[last][1]
     return path[::-1]
 

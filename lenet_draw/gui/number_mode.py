@@ -196,7 +196,11 @@ class NumberMode(QObject):
         if image is not None:
             self.reading = self._read_image(image)
         else:
-            self.reading = self.reader.read_strokes([s[:, :2] for s in strokes]) if self.reader is not None else None
+            self.reading = (
+                self.reader.read_strokes([s[:, :2] for s in strokes], drawing=self.canvas.is_drawing())
+                if self.reader is not None
+                else None
+            )
         self._newest_index = self._newest(strokes)
         self.strip.show_reading(self.reading, self.selected)
         self._repaint_marks(before)

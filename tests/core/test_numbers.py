@@ -245,3 +245,59 @@ def test_cli_reads_numbers_from_stroke_files_and_pictures(tmp_path, capsys):
     assert out[0].startswith(f"{good}: 451  (4 ")
     assert out[1].startswith(f"{png}: 86  (8 ")
     assert out[2] == f"{bad}: cannot read: bad.json: stroke 1 has a point that is not two finite numbers [x, y]."
+
+
+def _stroke_piece(points, stroke, part, k):
+    pts = np.asarray(points, dtype=np.float64)
+    return segment.Piece(box=segment._box(pts), key=k, strokes=(pts,), link=(stroke, part))
+
+
+def test_cutting_a_pen_stroke_costs_more_than_cutting_between_strokes():
+    """Two halves side by side that each read a little more surely than their whole: taken for
+    two digits when they are two strokes, for one when they are parts of one stroke."""
+    left, right = [(0.0, 0.0), (0.5, 1.0)], [(0.4, 0.0), (0.9, 1.0)]
+    scores = {(0, 1): 0.8, (1, 2): 0.8, (0, 2): 0.5}
+    # Halves: 2 x (-log 0.8 + 0.1) = 0.65; whole: -log 0.5 + 0.1 = 0.79. Apart is cheaper by 0.15...
+    apart = [_stroke_piece(left, 0, 0, 1), _stroke_piece(right, 1, 0, 2)]
+    assert segment.best_path(apart, scores, 1.0) == [(0, 1), (1, 2)]
+    # ...and a cut through one stroke pays STROKE_CUT_COST on top.
+    one = [_stroke_piece(left, 0, 0, 1), _stroke_piece(right, 0, 1, 2)]
+    assert segment.stroke_cut_cost(one, (1, 2)) == segment.STROKE_CUT_COST > 0.15
+    assert segment.stroke_cut_cost(one, (0, 2)) == 0.0
+    assert segment.best_path(one, scores, 1.0) == [(0, 2)]
+
+
+def test_the_pen_s_way_between_joined_digits_is_left_out():
+    """A 7, the straight line up from its foot to the top of a 1, and the 1: all one stroke.
+    The line belongs to neither digit."""
+    seven = [(0.1, 0.15), (0.55, 0.15), (0.3, 0.85)]
+    line = [(0.3, 0.85), (0.8, 0.15)]
+    one = [(0.8, 0.15), (0.8, 0.85)]
+    pieces = [
+        _stroke_piece(seven[:2], 0, 0, 1),
+        _stroke_piece(seven[1:], 0, 1, 2),
+        _stroke_piece(line, 0, 2, 3),
+        _stroke_piece(one, 0, 3, 4),
+    ]
+    assert [segment.is_ligature(p, 4, 0.7) for p in pieces] == [False, False, True, False]
+    # The line is not a ligature once it is the stroke's end, or runs left, or bends.
+    assert not segment.is_ligature(_stroke_piece(line, 0, 3, 5), 4, 0.7)
+    assert not segment.is_ligature(_stroke_piece(line[::-1], 0, 2, 5), 4, 0.7)
+    assert not segment.is_ligature(_stroke_piece([(0.3, 0.85), (0.9, 0.5), (0.8, 0.15)], 0, 2, 5), 4, 0.7)
+    scores = {(0, 2): 0.99, (2, 4): 0.6, (0, 3): 0.5, (3, 4): 0.99, (2, 3): 0.3, (0, 1): 0.2, (1, 2): 0.3, (0, 4): 0.4}
+    assert segment.best_path(pieces, scores, 0.7) == [(0, 2), (3, 4)]
+
+
+@pytest.mark.parametrize(
+    "text, points",
+    [
+        ("11", [(0.3, 0.15), (0.3, 0.85), (0.8, 0.15), (0.8, 0.85)]),
+        ("71", [(0.1, 0.15), (0.55, 0.15), (0.3, 0.85), (0.8, 0.15), (0.8, 0.85)]),
+        ("17", [(0.3, 0.15), (0.3, 0.85), (0.7, 0.15), (1.15, 0.15), (0.9, 0.85)]),
+    ],
+)
+def test_digits_joined_in_one_stroke_are_read_apart(reader, text, points):
+    """Written without lifting the pen; "11" and "71" are narrower than the strokes cut at
+    once, and are cut because they read badly whole."""
+    got = reader.read_strokes([np.array(resample(points))])
+    assert got.text == text
