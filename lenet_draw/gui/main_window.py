@@ -10,6 +10,7 @@ a modal dialog.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
@@ -272,7 +273,7 @@ class MainWindow(FileHandling, WindowMenus, QMainWindow):
         self.timing_status = ElidedLabel("")
         #: Between which digits an unsure reading is ("Unsure: 7 or 1?"); empty when sure.
         self.reading_status = ElidedLabel("")
-        self._last_timing: tuple[float, float] | None = None
+        self._last_timing: tuple[float, float, bool] | None = None
         self._timing_timer = QTimer(self)
         self._timing_timer.setSingleShot(True)
         self._timing_timer.setInterval(250)
@@ -366,7 +367,9 @@ class MainWindow(FileHandling, WindowMenus, QMainWindow):
     def _request(self) -> Request:
         img = self.canvas.image()
         if self.number_mode.active:  # read the number; the panels show its selected digit, as read
-            return Request(strokes=[], stages=self.number_mode.read())
+            t0 = time.perf_counter()
+            stages = self.number_mode.read()
+            return Request(strokes=[], stages=stages, preprocess_ms=(time.perf_counter() - t0) * 1e3)
         if img is not None:
             return Request(strokes=[], image=img)
         return Request(strokes=self.canvas.strokes(), pen_width=self.canvas.pen_width)
@@ -378,7 +381,7 @@ class MainWindow(FileHandling, WindowMenus, QMainWindow):
         self.stages.show_stages(None if pred is None else pred.stages)
         self.maps.show_activations(None if pred is None else pred.activations)
         if pred is not None:
-            self._last_timing = (pred.preprocess_ms, pred.inference_ms)
+            self._last_timing = (pred.preprocess_ms, pred.inference_ms, self.number_mode.active)
             if not self._timing_timer.isActive():  # text refreshes a few times a second, not per move
                 self._timing_timer.start()
             src = self.canvas.document.image_name if self.canvas.image() is not None else ""
@@ -391,8 +394,9 @@ class MainWindow(FileHandling, WindowMenus, QMainWindow):
 
     def _show_timing(self) -> None:
         if self._last_timing is not None:
-            pre, inf = self._last_timing
-            self.timing_status.setText(f"preprocess {pre:.1f} ms · inference {inf:.1f} ms")
+            pre, inf, number = self._last_timing
+            first = f"reading the number {pre:.1f} ms" if number else f"preprocess {pre:.1f} ms"
+            self.timing_status.setText(f"{first} · inference {inf:.1f} ms")
 
     def predict_now(self):
         """Run any pending prediction at once and return what the window shows."""

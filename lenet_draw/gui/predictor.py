@@ -30,6 +30,7 @@ class Request(NamedTuple):
     pen_width: float | None = None
     image: object | None = None
     stages: object | None = None
+    preprocess_ms: float = 0.0  # with stages: the time it took to make them
 
 
 class Predictor(QObject):
@@ -86,7 +87,7 @@ class Predictor(QObject):
         req = self._source()
         try:
             if req.stages is not None:
-                pred = self._engine.predict_stages(req.stages)
+                pred = self._engine.predict_stages(req.stages, preprocess_ms=req.preprocess_ms)
             elif req.image is not None:
                 pred = self._engine.predict_image(req.image)
             else:

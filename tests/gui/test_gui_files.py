@@ -64,6 +64,18 @@ def test_timing_shows_in_the_status_bar(qtbot, window):
         qtbot.waitUntil(lambda last=last: window.timing_status.text() == text_for(last))
 
 
+def test_number_mode_timing_names_the_number_reading(qtbot, window):
+    """In Number mode the panels' digit was preprocessed while the number was read: the status
+    bar gives the time the reading took, not a preprocessing time of 0.0 ms."""
+    window.number_action.trigger()
+    draw_strokes(window.canvas, [[(x * 0.5, y) for x, y in s] for s in DIGIT_STROKES[4]])
+    settle(qtbot, window)
+    last = window.predictor.last
+    assert last is not None and last.preprocess_ms > 0.05  # segmentation, rendering and scoring: ms, not 0
+    text = f"reading the number {last.preprocess_ms:.1f} ms · inference {last.inference_ms:.1f} ms"
+    qtbot.waitUntil(lambda: window.timing_status.text() == text)
+
+
 def test_open_weights_through_the_menu_dialog(qtbot, window, dialogs, other_weights):
     draw_strokes(window.canvas, DIGIT_STROKES[7])
     settle(qtbot, window)
