@@ -158,9 +158,9 @@ class LayerView(QWidget):
         return self.tile(0).reshape(-1)
 
     def tile(self, index: int) -> np.ndarray:
-        """Map ``index`` as a 2-D array (vector layers padded with NaN to their grid)."""
-        if self.activation is None:
-            return np.full(self.tile_shape, np.nan)
+        """Map ``index`` of the layer's activation as a 2-D array (vector layers padded with NaN
+        to their grid). Only called with an activation shown (``MapDetail.values`` checks)."""
+        assert self.activation is not None
         if len(self.shape) == 3:
             return self.activation[index]
         rows, cols = self.tile_shape

@@ -32,6 +32,10 @@ def test_ends_infinities_and_padding():
     want = [blue, white, red, blue, red, blue, red, EMPTY_CELL]
     for shown in (diverging_rgb(values, 1.0), unpack(diverging_rgb32(values, 1.0))):
         assert np.abs(shown - np.array(want)).max() <= 2, shown.tolist()
+        # The ends are the palette's own end colours exactly (the entries next to them are 1-2
+        # levels off); 0 falls between two of the table's 256 entries, 1 level from white.
+        ends = [0, 2, 3, 4, 5, 6, 7]
+        assert shown[ends].tolist() == [list(want[k]) for k in ends]
 
 
 def test_shapes_are_kept():

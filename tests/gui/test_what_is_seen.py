@@ -147,6 +147,9 @@ def test_drawn_digit_bars_and_big_digit_as_painted(qtbot, window):
     assert_big_digit_shows(window, 3, unsure=False)
 
 
+#: The dashed frame the big digit shows when there is no reading (``#ced4da``).
+EMPTY_FRAME = (206, 212, 218)
+
 # Distinct values in every row (3 and 5 far apart), then answers around the unsure line (85%).
 SPREAD = np.array([0.13, 0.02, 0.22, 0.05, 0.19, 0.11, 0.01, 0.17, 0.03, 0.07])
 
@@ -192,6 +195,22 @@ def test_cleared_canvas_shows_no_digit_and_no_bars(qtbot, window):
     for colour in (SURE, UNSURE, OTHER_BAR):
         assert not near(bars, colour, 10).any(), "bars are still filled on an empty canvas"
     assert all(filled == 0 and track > 50 for filled, track, _ in measured_bars(window))
+
+
+def test_an_output_that_is_not_a_number_shows_no_reading(qtbot, window):
+    """Weights whose output is NaN: no digit, no bars, the empty digit's dashed frame, and a
+    caption that says why (never "0 nan% confident", which would look like an answer)."""
+    draw_strokes(window.canvas, DIGIT_STROKES[2])
+    settle(qtbot, window)
+    nan = np.full(10, np.nan)
+    nan[3] = 0.9
+    window.panel.show_prediction(Prediction(probabilities=nan, stages=window.panel.prediction.stages))
+    digit = rgb(on_screen(window, window.panel.digit_view))
+    for colour in (SURE, UNSURE):
+        assert not near(digit, colour, 40).any(), "a digit is shown for an output that is not a number"
+    assert near(digit, EMPTY_FRAME, 12).sum() > 40, "the empty digit's frame is not painted"
+    assert all(filled == 0 and track > 50 for filled, track, _ in measured_bars(window))
+    assert window.panel.digit_view.caption() == "No reading: the network's output is not a number"
 
 
 # --------------------------------------------------------------------------- the stages
@@ -305,6 +324,26 @@ def test_map_colours_are_fixed_white_red_and_blue(qtbot, window):
     # The other layers keep their fixed scale (tanh: -1 to 1) when the values are small.
     window.maps.show_activations({"C1": c1 * 0.5, "output": logits})
     assert_map_colours(window, c1_view, c1 * 0.5, 1.0, tol=2)
+
+
+@pytest.mark.parametrize(
+    "logits, scale",
+    [
+        (np.array([-0.5, -0.25, 0.0, 0.1, 0.25, 0.5, 0.05, -0.05, 0.4, -0.4]), 0.5),  # all under 1: still full red
+        (np.zeros(10), 1.0),  # nothing to scale by: every cell white
+        (np.array([-8.0, -4.0, 0.0, 2.0, 4.0, 8.0, 1.0, -1.0, 0.5, np.inf]), 1.0),  # no finite scale: -1 to 1
+    ],
+    ids=["small", "zero", "infinite"],
+)
+def test_output_map_scale_is_its_largest_finite_logit_or_one(qtbot, window, logits, scale):
+    window.maps.show_activations({"output": logits})
+    view = window.maps.views["output"]
+    finite = np.isfinite(logits)
+    assert_map_colours(window, view, np.where(finite, logits, 0.0)[: int(finite.sum())], scale, tol=2)
+    if not finite.all():  # the infinite logit (the last cell) at the red end
+        shot, dpr = rgb(on_screen(window, view)), window.devicePixelRatioF()
+        x, y, _v = list(cells(view, logits))[-1]
+        assert np.abs(pixel_at(shot, dpr, x, y) - map_colour(1.0)).max() <= 2
 
 
 @pytest.mark.parametrize("digit", [2, 6])
