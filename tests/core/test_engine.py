@@ -43,6 +43,30 @@ def test_batch_and_single_predictions_agree(engine):
     assert np.allclose(batch, p.probabilities[None], atol=1e-5)
 
 
+def test_images_in_any_numeric_type_read_the_same(engine):
+    """A batch of float64 images (what numpy gives by default) or of 0/1 integers is read as the
+    float32 images the app makes."""
+    p = engine.predict_strokes(ring())
+    images = np.stack([p.stages.input] * 2)
+    want = engine.probabilities(images)
+    np.testing.assert_allclose(engine.probabilities(images.astype(np.float64)), want, atol=1e-6)
+    np.testing.assert_allclose(engine.probabilities_live(images.astype(np.float64)), want, atol=1e-6)
+    binary = (images > 0.5).astype(np.int64)
+    np.testing.assert_allclose(engine.probabilities(binary), engine.probabilities(binary.astype(np.float32)), atol=1e-6)
+
+
+def test_the_preprocessing_time_reported_is_the_time_it_took(engine):
+    """Shown in the status bar: positive (rendering a digit takes well over 10 microseconds) and
+    no longer than the whole call."""
+    import time
+
+    t0 = time.perf_counter()
+    p = engine.predict_strokes(ring(), activations=False)
+    wall_ms = (time.perf_counter() - t0) * 1e3
+    assert 0.01 < p.preprocess_ms < wall_ms
+    assert p.preprocess_ms + p.inference_ms <= wall_ms
+
+
 def test_unknown_or_missing_devices_are_refused_clearly():
     with pytest.raises(devices.DeviceError, match="Unknown device"):
         devices.resolve("tpu")

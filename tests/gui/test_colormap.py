@@ -38,6 +38,13 @@ def test_ends_infinities_and_padding():
         assert shown[ends].tolist() == [list(want[k]) for k in ends]
 
 
+def test_without_a_scale_values_run_from_minus_one_to_one():
+    values = np.array([-1.0, -0.5, 0.0, 0.5, 1.0])
+    assert unpack(diverging_rgb32(values)).tolist() == unpack(diverging_rgb32(values, 1.0)).tolist()
+    assert diverging_rgb(values).tolist() == diverging_rgb(values, 1.0).tolist()
+    assert unpack(diverging_rgb32(values))[[0, 4]].tolist() == [[33, 102, 172], [178, 24, 43]]
+
+
 def test_shapes_are_kept():
     a = np.zeros((3, 4, 5), dtype=np.float32)
     assert diverging_rgb(a).shape == (3, 4, 5, 3)
