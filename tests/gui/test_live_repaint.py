@@ -48,6 +48,7 @@ def live_views(window) -> dict:
     views = {"bars": window.panel.bars, "big digit": window.panel.digit_view}
     views.update({f"stage {k}": t for k, t in window.stages.tiles.items()})
     views.update({f"maps {k}": v for k, v in window.maps.views.items()})
+    views["map detail"] = window.maps.detail  # the enlarged map follows the live values too
     return views
 
 
