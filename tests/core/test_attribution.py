@@ -70,14 +70,17 @@ def test_bad_requests_are_refused(engine):
         at.evidence(engine, np.zeros((28, 28)), 3)
 
 
-def test_the_drawing_to_input_map_is_the_one_preprocessing_applied():
-    """Each stroke point, mapped by Stages.to_input, lands on ink of the input."""
+@pytest.mark.parametrize("unit", [1.0, 400.0], ids=["pad units", "pixels"])
+def test_the_drawing_to_input_map_is_the_one_preprocessing_applied(unit):
+    """Each stroke point, mapped by Stages.to_input, lands on ink of the input, in whatever unit
+    the strokes come (pad units on the canvas; pixels in a stroke file, where the scale is < 1)."""
     from lenet_draw.preprocess import preprocess_strokes
 
     for digit in range(10):
-        st = preprocess_strokes(DIGIT_STROKES[digit])
+        strokes = [np.asarray(x) * unit for x in DIGIT_STROKES[digit]]
+        st = preprocess_strokes(strokes)
         s, dx, dy = st.to_input
-        pts = np.concatenate([np.asarray(x) for x in DIGIT_STROKES[digit]])
+        pts = np.concatenate(strokes)
         cols, rows = (pts[:, 0] * s + dx).astype(int), (pts[:, 1] * s + dy).astype(int)
         assert st.input[rows, cols].min() > 0.5
     assert preprocess_strokes([[(0.3, 0.3)]]).to_input is None  # a dot
