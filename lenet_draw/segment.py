@@ -58,8 +58,13 @@ FAR_COST = 8.0
 PRUNE = 8.0
 #: A segment wider than this many times the writing's usual digit width (the median of a
 #: first reading, at least WIDTH_FLOOR line heights) may be two digits taken for one.
-RELATIVE_WIDE = 1.5
+RELATIVE_WIDE = 1.1
 WIDTH_FLOOR = 0.5
+#: ...and pays this per line height beyond RELATIVE_WIDE of the usual width...
+RELATIVE_COST = 4.0
+#: ...unless the digits are written apart: the usual gap between them (the median of a first
+#: reading's) is more than this many line heights.
+SPACED = 0.08
 #: Two strokes ending this many line heights apart meet...
 CONTACT = 0.05
 #: ...and a cut between two segments costs this for each pair of pieces meeting across it: the
@@ -532,7 +537,7 @@ def best_path(
     }
     if digit_width is not None:
         for c in seg:
-            seg[c] += WIDE_COST * max(0.0, boxes[c[:2]][2] - boxes[c[:2]][0] - RELATIVE_WIDE * digit_width) / height
+            seg[c] += RELATIVE_COST * max(0.0, boxes[c[:2]][2] - boxes[c[:2]][0] - RELATIVE_WIDE * digit_width) / height
     parts: dict[int, int] = {}
     for p in pieces:
         if p.strokes and p.link is not None:
@@ -575,12 +580,17 @@ def read_path(
     touching: set[tuple[int, int]] | None = None,
 ) -> list[tuple[int, int]]:
     """``best_path``, and again with the digit width the first path shows when one of its
-    segments is much wider than the others: two touching digits read as one sure digit (a 6
-    and a 7 taken for a 0) stand out by their width beside their neighbours."""
+    segments is wider than the others: two touching or overlapping digits read as one sure
+    digit (a 6 and a 7 taken for a 0, a crossed 7 over a 9 taken for a 7) stand out by their
+    width beside their neighbours. Not when the first path's digits are written apart (their
+    usual gap over SPACED line heights): then a wide segment is a wide digit."""
     path = best_path(pieces, scores, height, touching)
-    widths = [union_box([p.box for p in pieces[i:j]]) for i, j in path]
-    w = [b[2] - b[0] for b in widths]
+    boxes = [union_box([p.box for p in pieces[i:j]]) for i, j in path]
+    w = [b[2] - b[0] for b in boxes]
     usual = max(float(np.median(w)), WIDTH_FLOOR * height)
+    gaps = [b[0] - a[2] for a, b in zip(boxes, boxes[1:])]
+    if gaps and float(np.median(gaps)) > SPACED * height:
+        return path  # written apart: two digits are not one wide segment, and wide digits are left whole
     if max(w) > RELATIVE_WIDE * usual:
         path = best_path(pieces, scores, height, touching, usual)
     return path

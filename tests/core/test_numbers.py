@@ -301,3 +301,37 @@ def test_digits_joined_in_one_stroke_are_read_apart(reader, text, points):
     once, and are cut because they read badly whole."""
     got = reader.read_strokes([np.array(resample(points))])
     assert got.text == text
+
+
+@pytest.mark.parametrize("gap, whole", [(0.5, True), (0.0, False)], ids=["written apart", "touching"])
+def test_a_wide_digit_is_read_whole_when_the_digits_are_written_apart(gap, whole):
+    """Two thin 1s and a wide segment that reads a little more surely whole than as two halves.
+    Beside digits 0.1 wide, the wide one stands out as two digits taken for one; but when the
+    writing leaves gaps between digits, touching halves are one wide digit."""
+
+    def piece(x0, x1, k):
+        return segment.Piece(box=(x0, 0.0, x1, 1.0), key=k)
+
+    a = 0.1 + gap
+    b = a + 0.1 + gap
+    pieces = [piece(0.0, 0.1, 1), piece(a, a + 0.1, 2), piece(b, b + 0.45, 3), piece(b + 0.35, b + 0.8, 4)]
+    scores = {(0, 1): 0.99, (1, 2): 0.99, (2, 3): 0.9, (3, 4): 0.9, (2, 4): 0.95}
+    assert segment.best_path(pieces, scores, 1.0) == [(0, 1), (1, 2), (2, 4)]
+    expected = [(0, 1), (1, 2), (2, 4)] if whole else [(0, 1), (1, 2), (2, 3), (3, 4)]
+    assert segment.read_path(pieces, scores, 1.0) == expected
+
+
+@pytest.mark.parametrize("seed, text", [(4, "7994"), (9, "2991"), (10, "7911")])
+def test_overlapping_hand_drawn_digits_are_not_read_as_one(reader, seed, text):
+    """Hand-drawn digits (tests/data/handdrawn) each overlapping the one before by a fifth of the
+    narrower: a crossed 7 over a 9, a 9 over a 9, a 1 over a 1 were read as one digit (794, 291,
+    791) before a segment 1.1 times the usual width paid for it."""
+    from lenet_draw.bench import number_set as ns
+
+    hand = ns.load_handdrawn()
+    rng = np.random.default_rng(seed)
+    picked = "".join(str(int(c)) for c in rng.choice(sorted(hand), 4))
+    assert picked == text
+    shapes = [[s.copy() for s in hand[int(c)][int(rng.integers(len(hand[int(c)])))]] for c in text]
+    placed = ns.write(shapes, "overlapping", rng)
+    assert reader.read_strokes([s for d in placed for s in d]).text == text
