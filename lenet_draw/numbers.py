@@ -104,14 +104,13 @@ class NumberReader:
         reading, ordered, path = found
         height = segment.line_height(ordered)
         doubtful = [
-            ordered[i].link[0]
+            stroke
             for (i, j), d in zip(path, reading.digits)
             if j == i + 1
-            and ordered[i].link is not None
+            and (stroke := _whole_stroke(ordered, i)) is not None
             and d.confidence < RECUT_BELOW
             and d.box[2] - d.box[0] >= RECUT_WIDTH * height
-            and not any(p.link is not None and p.link[0] == ordered[i].link[0] and p is not ordered[i] for p in ordered)
-            and not (drawing and ordered[i].link[0] == len(clean) - 1)
+            and not (drawing and stroke == len(clean) - 1)
         ]
         for stroke in doubtful:
             pieces = segment.recut(pieces, stroke, height)
@@ -209,6 +208,16 @@ class NumberReader:
             else digit.stages
         )
         return self.engine.predict_stages(stages)
+
+
+def _whole_stroke(pieces: Sequence[Piece], i: int) -> int | None:
+    """The stroke number of piece ``i`` when it is a whole pen stroke (not cut into parts)."""
+    link = pieces[i].link
+    if link is None or not pieces[i].strokes:
+        return None
+    if any(p.link is not None and p.link[0] == link[0] and p is not pieces[i] for p in pieces):
+        return None
+    return link[0]
 
 
 def describe(reading: NumberReading) -> str:
