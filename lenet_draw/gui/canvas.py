@@ -216,6 +216,7 @@ class Canvas(QWidget):
     """A square drawing pad. Emits ``changed`` whenever what the network should read changes."""
 
     changed = Signal()
+    penLifted = Signal()  # a stroke or an erase has ended (the ink may be unchanged since the last move)
     historyChanged = Signal(bool, bool)  # can undo, can redo
     toolChanged = Signal(str)
     penChanged = Signal(str)  # "thin", "medium" or "thick"
@@ -517,6 +518,7 @@ class Canvas(QWidget):
             self._cache = None
             self.update()
         self._press_state = None
+        self.penLifted.emit()
         self.historyChanged.emit(self.can_undo(), self.can_redo())
 
     def _tapped(self) -> bool:

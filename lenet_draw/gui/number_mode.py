@@ -120,6 +120,13 @@ class NumberMode(QObject):
         self._shown: list[tuple] = []  # the marks the pad shows (see _marks)
         self._image_reading: tuple | None = None  # (picture, weights, its reading in pad units)
         self.request = lambda: None  # set by the window: ask for a prediction pass
+        canvas.penLifted.connect(self._pen_lifted)
+
+    def _pen_lifted(self) -> None:
+        """Read again once the pen lifts: a stroke is judged whole only then (a joined "11" is
+        cut when it reads badly, which a half-drawn stroke always may)."""
+        if self.active:
+            self.request()
 
     # -- mode --------------------------------------------------------------------------------
     def set_engine(self, engine) -> None:

@@ -245,3 +245,19 @@ def test_a_picture_opened_in_digit_mode_stays_one_digit(window, qtbot, tmp_path)
     settle(qtbot, window)
     assert window.panel.prediction.digit == 7
     assert not window.number_mode.strip.isVisible()
+
+
+def test_a_joined_stroke_is_read_again_when_the_pen_lifts(qtbot, window):
+    """A joined "11" written as a person writes it, the window's loop running after every move
+    and the release where the last move was: while drawing it is one unsure digit; once the pen
+    lifts it is cut and read as 11."""
+    from lenet_draw.sample_digits import resample
+
+    window.number_action.trigger()
+    settle(qtbot, window)
+    points = [(0.5 + x, y) for x, y in resample([(0.3, 0.15), (0.3, 0.85), (0.8, 0.15), (0.8, 0.85)])]
+    draw_stroke(window.canvas, points, process_every=1)
+    settle(qtbot, window)
+    assert not window.canvas.is_drawing()
+    assert window.number_mode.strip.number.text() == "11"
+    assert window.number_mode.strip.shown_digits()[0].startswith("1 ")
