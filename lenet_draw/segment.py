@@ -521,8 +521,12 @@ def best_path(
     """
     touching = touching or set()
 
-    def cut_cost(prev: tuple[int, int, int], c: tuple[int, int, int]) -> float:
-        if prev[2] or c[2]:  # a ligature runs from one digit into the next: no overlap to pay
+    def _digit_before(prev: tuple[int, int, int]) -> tuple[int, int, int] | None:
+        """The segment a cut before ``c`` is between: across a ligature, the digit before it."""
+        return best[prev][1] if prev[2] else prev
+
+    def cut_cost(prev: tuple[int, int, int] | None, c: tuple[int, int, int]) -> float:
+        if prev is None or c[2]:  # a ligature's cost is paid by the digit after it
             return 0.0
         across = sum(1 for a in range(prev[0], prev[1]) for b in range(c[0], c[1]) if (a, b) in touching)
         return join_cost(boxes[prev[:2]], boxes[c[:2]], height) + CONTACT_COST * across
@@ -556,7 +560,7 @@ def best_path(
                 best[c] = (seg[c], None)
                 continue
             options = [
-                (best[prev][0] + cut_cost(prev, c), prev)
+                (best[prev][0] + cut_cost(_digit_before(prev), c), prev)
                 for prev in ending.get(i, [])
                 if prev in best and not (prev[2] and c[2])  # one ligature between two digits
             ]

@@ -335,3 +335,16 @@ def test_overlapping_hand_drawn_digits_are_not_read_as_one(reader, seed, text):
     shapes = [[s.copy() for s in hand[int(c)][int(rng.integers(len(hand[int(c)])))]] for c in text]
     placed = ns.write(shapes, "overlapping", rng)
     assert reader.read_strokes([s for d in placed for s in d]).text == text
+
+
+def test_leaving_out_a_ligature_does_not_hide_the_overlap_of_its_neighbours():
+    """Two parts of one stroke overlapping side by side, joined by a straight part: leaving the
+    middle out still pays for the overlap of the two digits it would separate."""
+    a = _stroke_piece([(0.0, 0.0), (0.5, 1.0)], 0, 0, 1)
+    line = _stroke_piece([(0.1, 1.0), (0.7, 0.2)], 0, 1, 2)
+    b = _stroke_piece([(0.3, 0.0), (0.6, 1.0)], 0, 2, 3)
+    pieces = segment.order([a, line, b])
+    assert [p.link for p in pieces] == [(0, 0), (0, 1), (0, 2)] and segment.is_ligature(line, 3, 1.0)
+    assert segment.join_cost(a.box, b.box, 1.0) > 0.8
+    scores = {(0, 1): 0.9, (1, 2): 0.3, (2, 3): 0.9, (0, 2): 0.5, (1, 3): 0.5, (0, 3): 0.3}
+    assert segment.best_path(pieces, scores, 1.0) == [(0, 3)]
