@@ -75,6 +75,7 @@ class NumberReader:
         self._weights = engine.weights
         self._contacts: dict[tuple[int, int, float], bool] = {}  # see segment.contacts
         self._pieces: dict[tuple[int, int, float], list[Piece]] = {}  # see segment.pieces_from_strokes
+        self._recut: dict[tuple[int, int, float], list[Piece]] = {}  # see segment.recut
 
     def _cached(self, key: tuple) -> _Score | None:
         hit = self._cache.get(key)
@@ -112,8 +113,10 @@ class NumberReader:
             and d.box[2] - d.box[0] >= RECUT_WIDTH * height
             and not (drawing and stroke == len(clean) - 1)
         ]
+        if len(self._recut) > CACHE_SIZE:
+            self._recut.clear()
         for stroke in doubtful:
-            pieces = segment.recut(pieces, stroke, height)
+            pieces = segment.recut(pieces, stroke, height, self._recut)
         if not doubtful:
             return reading
         again = self._read_path(pieces)

@@ -198,14 +198,22 @@ def pieces_from_strokes(
     return out
 
 
-def recut(pieces: Sequence[Piece], stroke: int, height: float) -> list[Piece]:
+def recut(
+    pieces: Sequence[Piece], stroke: int, height: float, cache: dict[tuple[int, int, float], list[Piece]] | None = None
+) -> list[Piece]:
     """``pieces`` with the whole stroke number ``stroke`` cut at its turning points however
     narrow it is: a joined "11" or "71" is narrower than WIDE_STROKE, and is cut only when it
-    reads badly whole (see ``numbers.NumberReader``)."""
+    reads badly whole (see ``numbers.NumberReader``). ``cache`` keeps the parts for the next call."""
     out: list[Piece] = []
     for p in pieces:
         if p.link is not None and p.link[0] == stroke and len(p.strokes) == 1:
-            out += _stroke_pieces(p.strokes[0], stroke, height, narrow=True)
+            key = (p.key, stroke, height)
+            hit = cache.get(key) if cache is not None else None
+            if hit is None:
+                hit = _stroke_pieces(p.strokes[0], stroke, height, narrow=True)
+                if cache is not None:
+                    cache[key] = hit
+            out += hit
         else:
             out.append(p)
     return out
