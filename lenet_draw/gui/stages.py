@@ -141,6 +141,9 @@ class StagesStrip(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        # Paint the gaps between the tiles: when the right column is cramped, Qt may leave a
+        # second tab bar of the tabbed docks under the strip, which showed through them.
+        self.setAutoFillBackground(True)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(6, 4, 6, 4)
         lay.setSpacing(6)

@@ -2,10 +2,11 @@
 share back, a saved layout with unusably small panels is not restored, View > Reset Layout puts
 everything back, the status bar elides instead of cutting, the toolbar never overflows."""
 
+import numpy as np
 import pytest
-from guihelpers import settle
-from PySide6.QtCore import QSettings, QSize, Qt
-from PySide6.QtWidgets import QToolButton
+from guihelpers import on_screen, rgb, settle
+from PySide6.QtCore import QPoint, QRect, QSettings, QSize, Qt
+from PySide6.QtWidgets import QLabel, QToolButton
 
 from lenet_draw.gui import prefs
 from lenet_draw.gui.main_window import CRAMPED, CRAMPED_NOTE, MainWindow, panel_shares
@@ -169,3 +170,31 @@ def test_the_status_bar_elides_and_keeps_the_whole_text_in_tooltips(qtbot, windo
     resize(qtbot, window, QSize(2560, 1440))
     assert window.statusBar().shown_message() == long
     assert window.weights_status.shown_text() == window.weights_status.text()
+
+
+def test_what_lies_under_the_stage_strip_does_not_show_between_its_tiles(qtbot, window):
+    """The gaps between the stage tiles show the strip's own background, whatever lies under
+    it: with the right column cramped, Qt can leave a second tab bar of the tabbed docks ("What
+    the network sees" / "My handwriting") under the strip, and its text showed between the tiles."""
+    draw_strokes(window.canvas, DIGIT_STROKES[6])
+    settle(qtbot, window)
+    strip = window.stages
+    # A black label under the strip, where the stale tab bar was seen.
+    under = QLabel("What the network sees  My handwriting", window)
+    under.setStyleSheet("background: black; color: white;")
+    under.setGeometry(QRect(strip.mapTo(window, QPoint(0, 0)), strip.size()))
+    under.show()
+    under.lower()
+    strip.update()
+    settle(qtbot, window)
+    shot = rgb(on_screen(window, strip))
+    dpr = window.devicePixelRatioF()
+    background = np.array(strip.palette().window().color().getRgb()[:3])
+    tiles = sorted((t.geometry() for t in strip.tiles.values()), key=lambda r: r.x())
+    for left, right in zip(tiles, tiles[1:]):
+        x0, x1 = int(np.ceil((left.right() + 1) * dpr)), int(right.x() * dpr)
+        y0, y1 = int(left.y() * dpr), int((left.bottom() + 1) * dpr)
+        gap = shot[y0:y1, x0:x1]
+        assert gap.size, "no gap between the tiles"
+        off = np.abs(gap - background).max(axis=-1) > 3
+        assert not off.any(), f"{int(off.sum())} pixels between two tiles are not the strip's background"
