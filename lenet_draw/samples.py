@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import time
 import uuid
 import zipfile
@@ -22,6 +21,7 @@ from typing import Any, BinaryIO, Iterable, Sequence
 import numpy as np
 
 from lenet_draw.atomic import write_atomic, write_bytes_atomic
+from lenet_draw.regular_file import NotRegular, TooLarge, read_regular
 
 #: A sample file larger than this is refused unread: a digit is a few thousand points at most.
 MAX_SAMPLE_BYTES = 4 * 1024 * 1024
@@ -118,17 +118,12 @@ def read_sample(path: str | os.PathLike) -> Sample:
     """Read one sample file; raise SampleError with one sentence when it cannot be used."""
     path = Path(path)
     try:
-        st = path.stat()
-        if not stat.S_ISREG(st.st_mode):  # a named pipe would block the read, a device never end
-            raise SampleError(f"{path.name}: a folder, pipe or device, not a sample file.")
-        if st.st_size > MAX_SAMPLE_BYTES:
-            raise SampleError(f"{path.name}: {st.st_size / 2**20:.0f} MB is too large for a sample file.")
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        with os.fdopen(fd, "rb") as f:
-            raw = f.read(MAX_SAMPLE_BYTES + 1)
-        if len(raw) > MAX_SAMPLE_BYTES:
-            raise SampleError(f"{path.name}: too large for a sample file.")
-        text = raw.decode("utf-8")
+        text = read_regular(path, MAX_SAMPLE_BYTES).decode("utf-8")
+    except NotRegular:
+        raise SampleError(f"{path.name}: a folder, pipe or device, not a sample file.") from None
+    except TooLarge as exc:
+        size = f"{exc.size / 2**20:.0f} MB is " if exc.size is not None else ""
+        raise SampleError(f"{path.name}: {size}too large for a sample file.") from None
     except UnicodeDecodeError:
         raise SampleError(f"{path.name}: not a text file, so not a sample.") from None
     except OSError as exc:

@@ -13,10 +13,11 @@ from __future__ import annotations
 import json
 import math
 import os
-import stat
 from pathlib import Path
 
 import numpy as np
+
+from lenet_draw.regular_file import NotRegular, TooLarge, read_regular
 
 #: Stroke files larger than this are refused before they are read: a written number of eight
 #: digits sampled finely is well under 1 MB, and 8 MB of JSON points already decode to about
@@ -64,31 +65,18 @@ def parse_strokes(data: object) -> list[np.ndarray]:
     return out
 
 
-def _read_regular(path: Path, limit: int) -> bytes:
-    """The bytes of a regular file, opened without blocking (a file swapped for a pipe after the
-    check cannot hang the read) and never more than ``limit`` of them."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-            raise StrokeFileError(f"{path.name} is not a regular file.")
-        data = f.read(limit + 1)
-    if len(data) > limit:
-        raise StrokeFileError(f"{path.name} is larger than a stroke file can be.")
-    return data
-
-
 def load_strokes(path: str | os.PathLike) -> list[np.ndarray]:
     """Read a stroke file; raise StrokeFileError with the reason when it cannot be used."""
     p = Path(path)
     try:
-        st = p.stat()
-        if stat.S_ISDIR(st.st_mode):
-            raise StrokeFileError(f"{p.name} is a folder, not a stroke file.")
-        if not stat.S_ISREG(st.st_mode):  # a named pipe would block the read, a device never end
-            raise StrokeFileError(f"{p.name} is a pipe, device or other special file, not a stroke file.")
-        if st.st_size > MAX_STROKE_FILE_BYTES:
-            raise StrokeFileError(f"{p.name} is {st.st_size / 2**20:.0f} MB, larger than a stroke file can be.")
-        text = _read_regular(p, MAX_STROKE_FILE_BYTES).decode("utf-8")
+        text = read_regular(p, MAX_STROKE_FILE_BYTES).decode("utf-8")
+    except NotRegular as exc:
+        if exc.kind == "a folder":
+            raise StrokeFileError(f"{p.name} is a folder, not a stroke file.") from None
+        raise StrokeFileError(f"{p.name} is a pipe, device or other special file, not a stroke file.") from None
+    except TooLarge as exc:
+        size = f" {exc.size / 2**20:.0f} MB," if exc.size is not None else ""
+        raise StrokeFileError(f"{p.name} is{size} larger than a stroke file can be.") from None
     except FileNotFoundError:
         raise StrokeFileError(f"{p.name} does not exist.") from None
     except PermissionError:

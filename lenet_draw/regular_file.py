@@ -1,0 +1,57 @@
+"""Reading a file a person opened, whatever it turns out to be: only a regular file is read (a
+named pipe would block the read, a device would never end), it is opened without blocking (a file
+swapped for a pipe between the check and the open cannot hang the read either), and never more
+than a limit of bytes is read, whatever size the file claims. Each reader turns the refusals into
+its own sentence.
+
+No Qt, no numpy.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+
+class NotRegular(Exception):
+    """The path is a folder, a pipe, a device or another special file."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind  # "a folder", "a named pipe (FIFO)", "a device or other special file"
+
+
+class TooLarge(Exception):
+    """The file holds more than the limit."""
+
+    def __init__(self, size: int | None) -> None:
+        super().__init__(size)
+        self.size = size  # bytes, as the file system said; None when found out while reading
+
+
+def kind_of(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    return "a device or other special file"
+
+
+def read_regular(path: Path, limit: int) -> bytes:
+    """The bytes of the regular file at ``path``, at most ``limit`` of them; NotRegular or
+    TooLarge when it is not one, or holds more; OSError when it cannot be read."""
+    st = path.stat()
+    if not stat.S_ISREG(st.st_mode):
+        raise NotRegular(kind_of(st.st_mode))
+    if st.st_size > limit:
+        raise TooLarge(st.st_size)
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as f:
+        mode = os.fstat(f.fileno()).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotRegular(kind_of(mode))
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(None)
+    return data
