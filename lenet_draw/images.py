@@ -16,7 +16,6 @@ Pure pillow: no Qt, no torch.
 from __future__ import annotations
 
 import os
-import stat
 import warnings
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from lenet_draw.errors import ImageError
 from lenet_draw.preprocess import shrink
+from lenet_draw.regular_file import NotRegular, TooLarge, open_regular
 
 #: Images with more pixels than this are refused before decoding (a 64-megapixel photo passes).
 MAX_IMAGE_PIXELS = 64_000_000
@@ -70,18 +70,17 @@ def open_image(path: str | os.PathLike) -> Image.Image:
     try:
         if not path.exists():
             raise ImageError(f"{path} does not exist.")
-        st = path.stat()
-        if stat.S_ISDIR(st.st_mode):
-            raise ImageError(f"{_name(path)} is a folder, not an image.")
-        if not stat.S_ISREG(st.st_mode):  # a pipe would block the open, a device never end
-            kind = "a named pipe (FIFO)" if stat.S_ISFIFO(st.st_mode) else "a device or other special file"
-            raise ImageError(f"{_name(path)} is {kind}, not an image file.")
-        size = st.st_size
-        if size == 0:
+        f = open_regular(path, MAX_FILE_BYTES)  # read by the decoder only as far as it needs
+        if os.fstat(f.fileno()).st_size == 0:
+            f.close()
             raise ImageError(f"{_name(path)} is empty.")
-        if size > MAX_FILE_BYTES:
-            raise ImageError(f"{_name(path)} is {size / 2**20:.0f} MB, too large for a picture of a digit.")
-        f = open(path, "rb", opener=lambda p, fl: os.open(p, fl | getattr(os, "O_NONBLOCK", 0)))
+    except NotRegular as exc:
+        if exc.kind == "a folder":
+            raise ImageError(f"{_name(path)} is a folder, not an image.") from None
+        raise ImageError(f"{_name(path)} is {exc.kind}, not an image file.") from None
+    except TooLarge as exc:
+        size = f" {exc.size / 2**20:.0f} MB," if exc.size is not None else ""
+        raise ImageError(f"{_name(path)} is{size} too large for a picture of a digit.") from None
     except PermissionError as exc:
         raise ImageError(f"{_name(path)} cannot be read: permission denied.") from exc
     except OSError as exc:

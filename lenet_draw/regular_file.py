@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 
 class NotRegular(Exception):
@@ -38,19 +39,27 @@ def kind_of(mode: int) -> str:
     return "a device or other special file"
 
 
-def read_regular(path: Path, limit: int) -> bytes:
-    """The bytes of the regular file at ``path``, at most ``limit`` of them; NotRegular or
-    TooLarge when it is not one, or holds more; OSError when it cannot be read."""
+def open_regular(path: Path, limit: int) -> BinaryIO:
+    """The regular file at ``path``, open for reading (the caller closes it); NotRegular when it
+    is not one, TooLarge when the file system says it holds more than ``limit`` bytes, OSError
+    when it cannot be opened."""
     st = path.stat()
     if not stat.S_ISREG(st.st_mode):
         raise NotRegular(kind_of(st.st_mode))
     if st.st_size > limit:
         raise TooLarge(st.st_size)
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    with os.fdopen(fd, "rb") as f:
-        mode = os.fstat(f.fileno()).st_mode
-        if not stat.S_ISREG(mode):
-            raise NotRegular(kind_of(mode))
+    f = os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb")
+    mode = os.fstat(f.fileno()).st_mode
+    if not stat.S_ISREG(mode):  # swapped between the check and the open
+        f.close()
+        raise NotRegular(kind_of(mode))
+    return f
+
+
+def read_regular(path: Path, limit: int) -> bytes:
+    """The bytes of the regular file at ``path``, at most ``limit`` of them (``open_regular``;
+    TooLarge too when the file turns out longer than it said)."""
+    with open_regular(path, limit) as f:
         data = f.read(limit + 1)
     if len(data) > limit:
         raise TooLarge(None)
