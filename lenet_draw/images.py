@@ -23,7 +23,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from lenet_draw.errors import ImageError
 from lenet_draw.preprocess import shrink
-from lenet_draw.regular_file import NotRegular, TooLarge, open_regular
+from lenet_draw.regular_file import NotRegular, TooLarge, open_regular, refusal
 
 #: Images with more pixels than this are refused before decoding (a 64-megapixel photo passes).
 MAX_IMAGE_PIXELS = 64_000_000
@@ -74,13 +74,8 @@ def open_image(path: str | os.PathLike) -> Image.Image:
         if os.fstat(f.fileno()).st_size == 0:
             f.close()
             raise ImageError(f"{_name(path)} is empty.")
-    except NotRegular as exc:
-        if exc.kind == "a folder":
-            raise ImageError(f"{_name(path)} is a folder, not an image.") from None
-        raise ImageError(f"{_name(path)} is {exc.kind}, not an image file.") from None
-    except TooLarge as exc:
-        size = f" {exc.size / 2**20:.0f} MB," if exc.size is not None else ""
-        raise ImageError(f"{_name(path)} is{size} too large for a picture of a digit.") from None
+    except (NotRegular, TooLarge) as exc:
+        raise ImageError(refusal(exc, _name(path), "an image file")) from None
     except PermissionError as exc:
         raise ImageError(f"{_name(path)} cannot be read: permission denied.") from exc
     except OSError as exc:

@@ -31,6 +31,14 @@ class TooLarge(Exception):
         self.size = size  # bytes, as the file system said; None when found out while reading
 
 
+def refusal(exc: NotRegular | TooLarge, name: str, a_kind: str) -> str:
+    """The sentence for a refused file: ``refusal(exc, "pipe.png", "an image file")``."""
+    if isinstance(exc, NotRegular):
+        return f"{name} is {exc.kind}, not {a_kind}."
+    size = f" {exc.size / 2**20:.0f} MB," if exc.size is not None else ""
+    return f"{name} is{size} larger than {a_kind} can be."
+
+
 def kind_of(mode: int) -> str:
     if stat.S_ISDIR(mode):
         return "a folder"

@@ -21,7 +21,7 @@ from typing import Any, BinaryIO, Iterable, Sequence
 import numpy as np
 
 from lenet_draw.atomic import write_atomic, write_bytes_atomic
-from lenet_draw.regular_file import NotRegular, TooLarge, read_regular
+from lenet_draw.regular_file import NotRegular, TooLarge, read_regular, refusal
 
 #: A sample file larger than this is refused unread: a digit is a few thousand points at most.
 MAX_SAMPLE_BYTES = 4 * 1024 * 1024
@@ -119,11 +119,8 @@ def read_sample(path: str | os.PathLike) -> Sample:
     path = Path(path)
     try:
         text = read_regular(path, MAX_SAMPLE_BYTES).decode("utf-8")
-    except NotRegular:
-        raise SampleError(f"{path.name}: a folder, pipe or device, not a sample file.") from None
-    except TooLarge as exc:
-        size = f"{exc.size / 2**20:.0f} MB is " if exc.size is not None else ""
-        raise SampleError(f"{path.name}: {size}too large for a sample file.") from None
+    except (NotRegular, TooLarge) as exc:
+        raise SampleError(refusal(exc, path.name, "a sample file")) from None
     except UnicodeDecodeError:
         raise SampleError(f"{path.name}: not a text file, so not a sample.") from None
     except OSError as exc:

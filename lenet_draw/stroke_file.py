@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lenet_draw.regular_file import NotRegular, TooLarge, read_regular
+from lenet_draw.regular_file import NotRegular, TooLarge, read_regular, refusal
 
 #: Stroke files larger than this are refused before they are read: a written number of eight
 #: digits sampled finely is well under 1 MB, and 8 MB of JSON points already decode to about
@@ -70,13 +70,8 @@ def load_strokes(path: str | os.PathLike) -> list[np.ndarray]:
     p = Path(path)
     try:
         text = read_regular(p, MAX_STROKE_FILE_BYTES).decode("utf-8")
-    except NotRegular as exc:
-        if exc.kind == "a folder":
-            raise StrokeFileError(f"{p.name} is a folder, not a stroke file.") from None
-        raise StrokeFileError(f"{p.name} is a pipe, device or other special file, not a stroke file.") from None
-    except TooLarge as exc:
-        size = f" {exc.size / 2**20:.0f} MB," if exc.size is not None else ""
-        raise StrokeFileError(f"{p.name} is{size} larger than a stroke file can be.") from None
+    except (NotRegular, TooLarge) as exc:
+        raise StrokeFileError(refusal(exc, p.name, "a stroke file")) from None
     except FileNotFoundError:
         raise StrokeFileError(f"{p.name} does not exist.") from None
     except PermissionError:

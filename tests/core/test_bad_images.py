@@ -4,7 +4,6 @@ way as a plain greyscale one (or says there is no ink)."""
 
 from __future__ import annotations
 
-import builtins
 import io
 import os
 import struct
@@ -18,7 +17,6 @@ from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageFile
 from provoked import PIL_DAMAGED_TIFF, provoked_warnings
 
-import lenet_draw.images as images_mod
 from lenet_draw import cli
 from lenet_draw.engine import Engine
 from lenet_draw.images import MAX_IMAGE_PIXELS, ImageError, open_image
@@ -175,14 +173,14 @@ def test_the_bomb_files_are_small_and_claim_far_more_than_the_limit(tmp_path):
 
 def test_permission_denied_is_a_clear_sentence(tmp_path, monkeypatch):
     path = _save(_digit(), tmp_path / "locked.png")
-    real_open = builtins.open
+    real_open = os.open
 
-    def denying_open(file, *a, **k):
+    def denying_open(file, *a, **k):  # as for a file without read permission (the tests run as root)
         if Path(str(file)) == path:
             raise PermissionError(13, "Permission denied", str(file))
         return real_open(file, *a, **k)
 
-    monkeypatch.setattr(images_mod, "open", denying_open, raising=False)
+    monkeypatch.setattr(os, "open", denying_open)
     with pytest.raises(ImageError, match="locked.png cannot be read: permission denied"):
         open_image(path)
 
