@@ -108,17 +108,17 @@ class NumberReader:
             stroke
             for (i, j), d in zip(path, reading.digits)
             if j == i + 1
-            and (stroke := _whole_stroke(ordered, i)) is not None
             and d.confidence < RECUT_BELOW
             and d.box[2] - d.box[0] >= RECUT_WIDTH * height
+            and (stroke := _whole_stroke(ordered, i)) is not None
             and not (drawing and stroke == len(clean) - 1)
         ]
+        if not doubtful:
+            return reading
         if len(self._recut) > CACHE_SIZE:
             self._recut.clear()
         for stroke in doubtful:
             pieces = segment.recut(pieces, stroke, height, self._recut)
-        if not doubtful:
-            return reading
         again = self._read_path(pieces)
         assert again is not None
         return replace(again[0], ms=(time.perf_counter() - t0) * 1e3)

@@ -511,12 +511,37 @@ def is_ligature(piece: Piece, parts: int, height: float) -> bool:
     )
 
 
+#: What each candidate costs before the cuts around it: boxes by (i, j), and costs by
+#: (i, j, kind), kind 1 for a piece left out as a ligature.
+Costs = tuple[dict[tuple[int, int], Box], dict[tuple[int, int, int], float]]
+
+
+def segment_costs(pieces: Sequence[Piece], scores: dict[tuple[int, int], float], height: float) -> Costs:
+    """Each candidate's box and own cost (the network's doubt, shape, gaps, strokes it cuts),
+    and LIGATURE_COST for each piece that may be left out."""
+    n = len(pieces)
+    boxes = {c: union_box([p.box for p in pieces[c[0] : c[1]]]) for c in scores}
+    seg = {
+        (*c, 0): segment_cost(p, boxes[c], height) + gap_cost(pieces[c[0] : c[1]], height) + stroke_cut_cost(pieces, c)
+        for c, p in scores.items()
+    }
+    parts: dict[int, int] = {}
+    for p in pieces:
+        if p.strokes and p.link is not None:
+            parts[p.link[0]] = max(parts.get(p.link[0], 0), p.link[1] + 1)
+    for i, p in enumerate(pieces):
+        if 0 < i < n - 1 and p.link is not None and is_ligature(p, parts.get(p.link[0], 0), height):
+            seg[(i, i + 1, 1)] = LIGATURE_COST
+    return boxes, seg
+
+
 def best_path(
     pieces: Sequence[Piece],
     scores: dict[tuple[int, int], float],
     height: float,
     touching: set[tuple[int, int]] | None = None,
     digit_width: float | None = None,
+    costs: Costs | None = None,
 ) -> list[tuple[int, int]]:
     """The segments (i, j) covering every ordered piece at the lowest total cost.
 
@@ -525,7 +550,8 @@ def best_path(
     cut between them pays CONTACT_COST for; with ``digit_width`` (the writing's usual digit
     width), a segment wider than RELATIVE_WIDE of it pays WIDE_COST per line height beyond.
     A piece that may be a ligature (``is_ligature``) may be left out of every segment for
-    LIGATURE_COST; the segments returned then do not cover it.
+    LIGATURE_COST; the segments returned then do not cover it. ``costs``: ``segment_costs`` of
+    the same arguments, when the caller has them already.
     """
     touching = touching or set()
 
@@ -542,21 +568,14 @@ def best_path(
     n = len(pieces)
     if n == 0:
         return []
-    boxes = {c: union_box([p.box for p in pieces[c[0] : c[1]]]) for c in scores}
-    seg = {
-        (*c, 0): segment_cost(p, boxes[c], height) + gap_cost(pieces[c[0] : c[1]], height) + stroke_cut_cost(pieces, c)
-        for c, p in scores.items()
-    }
+    boxes, seg = costs if costs is not None else segment_costs(pieces, scores, height)
     if digit_width is not None:
+        seg = dict(seg)  # the caller's costs serve the first path too
         for c in seg:
-            seg[c] += RELATIVE_COST * max(0.0, boxes[c[:2]][2] - boxes[c[:2]][0] - RELATIVE_WIDE * digit_width) / height
-    parts: dict[int, int] = {}
-    for p in pieces:
-        if p.strokes and p.link is not None:
-            parts[p.link[0]] = max(parts.get(p.link[0], 0), p.link[1] + 1)
-    for i, p in enumerate(pieces):
-        if 0 < i < n - 1 and p.link is not None and is_ligature(p, parts.get(p.link[0], 0), height):
-            seg[(i, i + 1, 1)] = LIGATURE_COST
+            if not c[2]:
+                seg[c] += (
+                    RELATIVE_COST * max(0.0, boxes[c[:2]][2] - boxes[c[:2]][0] - RELATIVE_WIDE * digit_width) / height
+                )
     ending: dict[int, list[tuple[int, int, int]]] = {}
     for c in seg:
         ending.setdefault(c[1], []).append(c)
@@ -596,7 +615,8 @@ def read_path(
     digit (a 6 and a 7 taken for a 0, a crossed 7 over a 9 taken for a 7) stand out by their
     width beside their neighbours. Not when the first path's digits are written apart (their
     usual gap over SPACED line heights): then a wide segment is a wide digit."""
-    path = best_path(pieces, scores, height, touching)
+    costs = segment_costs(pieces, scores, height) if pieces else None
+    path = best_path(pieces, scores, height, touching, costs=costs)
     boxes = [union_box([p.box for p in pieces[i:j]]) for i, j in path]
     w = [b[2] - b[0] for b in boxes]
     usual = max(float(np.median(w)), WIDTH_FLOOR * height)
@@ -604,5 +624,5 @@ def read_path(
     if gaps and float(np.median(gaps)) > SPACED * height:
         return path  # written apart: two digits are not one wide segment, and wide digits are left whole
     if max(w) > RELATIVE_WIDE * usual:
-        path = best_path(pieces, scores, height, touching, usual)
+        path = best_path(pieces, scores, height, touching, usual, costs)
     return path
