@@ -15,7 +15,7 @@ from dataclasses import replace
 
 import numpy as np
 from PySide6.QtCore import QObject, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QPainter, QPen, QRegion
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
 from lenet_draw.gui.canvas import PEN_WIDTH
@@ -239,20 +239,34 @@ class NumberMode(QObject):
         return [(d.box, digit_label(d), i == selected, d.unsure) for i, d in enumerate(self.reading.digits)]
 
     def _repaint_marks(self, before: list[tuple]) -> None:
-        """Repaint the pad only where a box or its label appeared, moved or changed."""
+        """Repaint the pad only where a box's outline or its label appeared, moved or changed:
+        the outline's four edges and the label, not the ink inside the box (a growing box
+        changes on nearly every move while a digit is written)."""
         after = self._shown = self._marks()
         if after == before:
             return
         r = self.canvas.pad_rect()
-        s = r.height()
-        m = PEN_WIDTH
+        region = QRegion()
         for box, *_rest in set(before) ^ set(after):
-            x0, y0, x1, y1 = box
-            self.canvas.update(
-                QRectF(r.x() + (x0 - m) * s - 24, r.y() + (y0 - m) * s - 4, (x1 - x0 + 2 * m) * s + 48, r.height())
-                .toAlignedRect()
-                .intersected(self.canvas.rect())
-            )
+            outline, label = self._mark_rects(r, box)
+            edge = outline.adjusted(-4, -4, 4, 4)
+            inner = outline.adjusted(6, 6, -6, -6)
+            if inner.width() <= 0 or inner.height() <= 0:
+                region = region.united(edge.toAlignedRect())
+            else:
+                region = region.united(QRegion(edge.toAlignedRect()).subtracted(QRegion(inner.toAlignedRect())))
+            region = region.united(label.adjusted(-2, -2, 2, 2).toAlignedRect())
+        self.canvas.update(region.intersected(self.canvas.rect()))
+
+    @staticmethod
+    def _mark_rects(r: QRectF, box) -> tuple[QRectF, QRectF]:
+        """Where a digit's box outline and its label are painted on the pad ``r`` (widget pixels)."""
+        s = r.height()
+        m = PEN_WIDTH / 2
+        x0, y0, x1, y1 = box
+        outline = QRectF(r.x() + (x0 - m) * s, r.y() + (y0 - m) * s, (x1 - x0 + 2 * m) * s, (y1 - y0 + 2 * m) * s)
+        label = QRectF(outline.x() - 20, min(outline.bottom() + 2, r.bottom() - s / 12), outline.width() + 40, s / 12)
+        return outline, label
 
     def digit_at(self, x: float, y: float) -> int | None:
         """The digit whose box (widened by the pen) holds the pad point (x, y)."""
@@ -274,14 +288,11 @@ class NumberMode(QObject):
     # -- painting ----------------------------------------------------------------------------
     def _paint(self, p: QPainter, r: QRectF, dirty: QRectF) -> None:
         """Each digit's box, its reading and confidence under it; only those in ``dirty``."""
-        s = r.height()
         f = QFont(p.font())
-        f.setPointSizeF(max(8.0, s / 22))
+        f.setPointSizeF(max(8.0, r.height() / 22))
         p.setFont(f)
-        m = PEN_WIDTH / 2
-        for (x0, y0, x1, y1), label, selected, unsure in self._shown:
-            box = QRectF(r.x() + (x0 - m) * s, r.y() + (y0 - m) * s, (x1 - x0 + 2 * m) * s, (y1 - y0 + 2 * m) * s)
-            text = QRectF(box.x() - 20, min(box.bottom() + 2, r.bottom() - s / 12), box.width() + 40, s / 12)
+        for box_, label, selected, unsure in self._shown:
+            box, text = self._mark_rects(r, box_)
             if not dirty.intersects(box.adjusted(-3, -3, 3, 3).united(text)):
                 continue
             colour = CHOSEN if selected else (UNSURE if unsure else SURE)

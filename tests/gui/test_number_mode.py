@@ -3,7 +3,7 @@ click a digit, undo, switch modes."""
 
 import numpy as np
 import pytest
-from guihelpers import assert_views_show, settle
+from guihelpers import assert_views_show, on_screen, pixels, settle
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QToolButton
 
@@ -215,6 +215,24 @@ def number_picture(text, path, size=(600, 150)):
             draw.line([(x * 110 + 20, y * 110 + 20) for x, y in s], fill=0, width=10, joint="curve")
     img.save(path)
     return path
+
+
+def test_the_pad_on_screen_matches_a_full_repaint_after_writing_move_by_move(number_window, qtbot):
+    # While a digit is written its box grows and its label changes on nearly every move; the
+    # pad repaints only the outlines and labels that changed. No old outline or label may be
+    # left behind: what the window shows must equal the pad painted whole.
+    w = number_window
+    for k, ch in enumerate("2704"):
+        for stroke in placed(int(ch), 0.2 + k * 0.75):
+            draw_stroke(w.canvas, stroke, process_every=1)
+    settle(qtbot, w)
+    assert len(w.number_mode.reading.digits) == 4
+    w.undo_action.trigger()  # the 4's last stroke goes: its box shrinks, its reading changes
+    settle(qtbot, w)
+    shown = on_screen(w, w.canvas)
+    whole = pixels(w.canvas.grab().toImage())
+    assert shown.shape == whole.shape
+    assert int((shown != whole).sum()) == 0
 
 
 def test_a_picture_opened_in_number_mode_is_read_as_a_number(number_window, qtbot, tmp_path):
