@@ -59,7 +59,12 @@ class NumberStrip(QWidget):
         while len(self.buttons) <= i:
             b = QPushButton(self)
             b.setCheckable(True)
-            b.setMinimumWidth(54)
+            # A fixed size, that of the widest label: a label changes on nearly every move
+            # while a digit is written, and a button that resized with it would lay out and
+            # repaint the whole strip each time.
+            b.setText("8? 100%")
+            hint = b.sizeHint()
+            b.setFixedSize(max(54, hint.width()), hint.height())
             k = len(self.buttons)
             b.clicked.connect(lambda _checked=False, k=k: self.digitClicked.emit(k))
             self._buttons_layout.addWidget(b)
