@@ -3,32 +3,62 @@ text is in the tooltip. Its permanent labels give way before the message does.""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect, QSize, Qt
-from PySide6.QtGui import QPainter, QPaintEvent
-from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QStyle, QStyleOption, QWidget
+import math
+
+from PySide6.QtCore import QEvent, QRect, QSize, Qt
+from PySide6.QtGui import QFontMetricsF, QPainter, QPaintEvent
+from PySide6.QtWidgets import QSizePolicy, QStatusBar, QStyle, QStyleOption, QWidget
 
 
-class ElidedLabel(QLabel):
+class ElidedLabel(QWidget):
     """One line of text, elided at the right when narrower than the text; ``text()`` and the
-    tooltip keep the whole of it."""
+    tooltip keep the whole of it.
+
+    Not a QLabel: a QLabel asks its layout to be redone on every change of text, and a status
+    bar answers that by repainting itself whole, labels and all. The timing and unsure labels
+    change several times a second while a person draws; here a change that keeps the text's
+    width repaints only the label."""
 
     def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
-        super().__init__(text, parent)
+        super().__init__(parent)
+        self._text = ""
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
-        self.setToolTip(text)
+        self.setText(text)
+
+    def text(self) -> str:
+        return self._text
 
     def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
-        super().setText(text)
+        if text == self._text:
+            return
+        width = self._text_width()
+        self._text = text
         self.setToolTip(text)
+        if self._text_width() != width:
+            self.updateGeometry()
+        self.update()
 
-    def minimumSizeHint(self) -> QSize:
-        return QSize(self.fontMetrics().horizontalAdvance("…") + 20, super().minimumSizeHint().height())
+    def _text_width(self) -> int:
+        """The text's width in whole pixels, rounded up (the elision compares fractions)."""
+        return math.ceil(QFontMetricsF(self.font()).horizontalAdvance(self._text)) if self._text else 0
+
+    def changeEvent(self, ev) -> None:  # noqa: N802 (Qt's name)
+        if ev.type() == QEvent.Type.FontChange:
+            self.updateGeometry()
+        super().changeEvent(ev)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        m = self.contentsMargins()
+        return QSize(self._text_width() + m.left() + m.right(), self.fontMetrics().height() + m.top() + m.bottom())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        return QSize(self.fontMetrics().horizontalAdvance("…") + 20, self.sizeHint().height())
 
     def shown_text(self) -> str:
         """What is painted at the current width."""
         m = self.contentsMargins()
         width = self.width() - m.left() - m.right()
-        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, max(0, width))
+        return self.fontMetrics().elidedText(self._text, Qt.TextElideMode.ElideRight, max(0, width))
 
     def paintEvent(self, ev: QPaintEvent) -> None:
         p = QPainter(self)
@@ -46,8 +76,8 @@ class StatusBar(QStatusBar):
         self.messageChanged.connect(self._on_message)
         self._plain_tip = ""
 
-    def _labels(self) -> list[QLabel]:
-        return [w for w in self.findChildren(QLabel) if w.parent() is self]
+    def _labels(self) -> list[ElidedLabel]:
+        return [w for w in self.findChildren(ElidedLabel) if w.parent() is self]
 
     def _on_message(self, text: str) -> None:
         self.setToolTip(text or self._plain_tip)

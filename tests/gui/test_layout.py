@@ -172,6 +172,48 @@ def test_the_status_bar_elides_and_keeps_the_whole_text_in_tooltips(qtbot, windo
     assert window.weights_status.shown_text() == window.weights_status.text()
 
 
+def test_a_status_text_changing_while_drawing_repaints_only_its_label(qtbot, window):
+    # The timing and unsure labels change several times a second while a person draws. A
+    # change that keeps the text's width must not repaint the status bar and its other labels;
+    # a wider text still gets the room to show whole.
+    from PySide6.QtCore import QEvent, QObject
+
+    class Paints(QObject):
+        def __init__(self):
+            super().__init__()
+            self.seen: dict = {}
+
+        def eventFilter(self, obj, ev):
+            if ev.type() == QEvent.Type.Paint:
+                self.seen.setdefault(obj, []).append(ev.rect())
+            return False
+
+    resize(qtbot, window, QSize(1600, 900))
+    label = window.timing_status
+    label.setText("preprocess 1.2 ms · inference 0.8 ms")
+    settle(qtbot, window)
+    qtbot.wait(30)
+    sb = window.statusBar()
+    paints = Paints()
+    others = [sb, window.weights_status, window.device_status, window.reading_status, label]
+    for w in others:
+        w.installEventFilter(paints)
+    label.setText("preprocess 1.3 ms · inference 0.9 ms")
+    qtbot.wait(30)
+    assert paints.seen.get(label)
+    # The bar is painted only beneath the label (the label has no background of its own).
+    assert all(label.geometry().contains(r) for r in paints.seen.get(sb, []))
+    assert [w for w in paints.seen if w not in (label, sb)] == []
+    assert label.shown_text() == "preprocess 1.3 ms · inference 0.9 ms"
+    longer = "reading the number 12.3 ms · inference 0.9 ms"
+    label.setText(longer)
+    qtbot.wait(30)
+    assert label.shown_text() == longer
+    assert label.fontMetrics().horizontalAdvance(longer) <= label.contentsRect().width()
+    for w in others:
+        w.removeEventFilter(paints)
+
+
 def test_what_lies_under_the_stage_strip_does_not_show_between_its_tiles(qtbot, window):
     """The gaps between the stage tiles show the strip's own background, whatever lies under
     it: with the right column cramped, Qt can leave a second tab bar of the tabbed docks ("What
