@@ -56,6 +56,10 @@ GAP_OVERLAP = 0.05
 FAR_GAP = 0.25
 FAR_COST = 8.0
 PRUNE = 8.0
+#: ...except when the ink on one side of the gap is too low to be a digit (SHORT: a 5's flag
+#: or a 7's bar written apart from the rest): up to this many line heights it pays GAP_COST,
+#: so the network is asked which neighbour it belongs to.
+MARK_GAP = 0.5
 #: A segment wider than this many times the writing's usual digit width (the median of a
 #: first reading, at least WIDTH_FLOOR line heights) may be two digits taken for one.
 RELATIVE_WIDE = 1.1
@@ -400,11 +404,15 @@ def gap_cost(pieces: Sequence[Piece], height: float) -> float:
     ordered = sorted(pieces, key=lambda p: p.box[0])
     cost = 0.0
     right = ordered[0].box[2]
+    top, bottom = ordered[0].box[1], ordered[0].box[3]
     for k in range(1, len(ordered)):
         p = ordered[k]
         if right - p.box[0] < GAP_OVERLAP * height and not any(_joined(p, q) for q in ordered[:k]):
-            cost += FAR_COST if p.box[0] - right > FAR_GAP * height else GAP_COST
+            mark = min(bottom - top, p.box[3] - p.box[1]) < SHORT * height
+            far = (MARK_GAP if mark else FAR_GAP) * height
+            cost += FAR_COST if p.box[0] - right > far else GAP_COST
         right = max(right, p.box[2])
+        top, bottom = min(top, p.box[1]), max(bottom, p.box[3])
     return cost
 
 

@@ -56,6 +56,21 @@ def test_a_stroke_added_later_joins_its_digit(reader):
     assert got.digits[0].box[2] == pytest.approx(max(flag[:, 0].max(), body[:, 0].max()))
 
 
+@pytest.mark.parametrize("shift", [0.4, 0.45])
+def test_a_flag_written_apart_from_its_5_stays_with_it(reader, shift):
+    """A 5's flag put down a third of a line height or more to the right of its body (or a
+    traced 5 whose thin joint broke): too low to be a digit, it joins the digit it reads
+    best with instead of being read as one ("3527" was read)."""
+    body, flag = digit(5, 0.8, squeeze=0.62)
+    flag = flag + [shift, 0.0]
+    height = 0.6  # the sample drawings' ink is 0.6 pad units high
+    gap = (flag[:, 0].min() - body[:, 0].max()) / height
+    assert segment.FAR_GAP < gap < segment.MARK_GAP
+    got = reader.read_strokes([*digit(3, 0.1, squeeze=0.62), body, flag, *digit(7, 2.0, squeeze=0.62)])
+    assert got.text == "357"
+    assert not got.digits[1].unsure
+
+
 def test_digits_of_several_strokes_stay_whole(reader):
     """A 4 in two strokes, a crossed 7 and a 5 with its flag read as single digits."""
     crossed7 = [*digit(7, 0.75), np.array(resample([(0.75 + 0.25, 0.52), (0.75 + 0.5, 0.52)]))]
