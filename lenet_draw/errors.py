@@ -23,3 +23,7 @@ class LoadCancelled(Exception):
 
 class OutputPathError(ValueError):
     """An output path cannot be written; ``str(err)`` says why in one sentence."""
+
+
+class NumberError(ValueError):
+    """Ink that cannot be read as a number (far too many separate marks); ``str(err)`` says why."""

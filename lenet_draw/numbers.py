@@ -29,6 +29,8 @@ from lenet_draw.segment import Box, Piece
 #: than the strokes ``segment`` cuts at once): the stroke is cut and the number read again.
 RECUT_BELOW = 0.6
 RECUT_WIDTH = 0.45
+#: Candidates the network scores in one batch.
+SCORE_BATCH = 128
 #: Scores kept between updates (a few thousand candidates: a long number drawn and redrawn).
 CACHE_SIZE = 4096
 
@@ -119,6 +121,8 @@ class NumberReader:
             self._recut.clear()
         for stroke in doubtful:
             pieces = segment.recut(pieces, stroke, height, self._recut)
+        if len(pieces) > segment.MAX_INK_PIECES:  # scribbles cut at every turn: keep the first reading
+            return reading
         again = self._read_path(pieces)
         assert again is not None
         return replace(again[0], ms=(time.perf_counter() - t0) * 1e3)
@@ -181,7 +185,14 @@ class NumberReader:
                 blank = np.zeros((32, 32), np.float32)
                 scores[c] = _Score(np.full(10, 0.1, np.float32), Stages(blank, blank[:20, :20], blank[:28, :28], blank))
         if todo:
-            probs = self.engine.probabilities_live(np.stack([s.input for _, s in todo]))
+            # In batches: a long number's first reading has hundreds of candidates, and one
+            # batch would hold every layer's activations for all of them at once.
+            probs = np.concatenate(
+                [
+                    self.engine.probabilities_live(np.stack([s.input for _, s in todo[k : k + SCORE_BATCH]]))
+                    for k in range(0, len(todo), SCORE_BATCH)
+                ]
+            )
             for (c, stages), p in zip(todo, probs):
                 scores[c] = _Score(p, stages)
                 self._store(keys[c], scores[c])
@@ -231,6 +242,7 @@ def describe(reading: NumberReading) -> str:
 
 def print_numbers(engine: Engine, names: Sequence[str]) -> int:
     """``lenet-draw predict --number``: one line per file; 1 when a file could not be read."""
+    from lenet_draw.errors import NumberError
     from lenet_draw.images import ImageError, open_image
     from lenet_draw.stroke_file import StrokeFileError, load_strokes
 
@@ -242,7 +254,7 @@ def print_numbers(engine: Engine, names: Sequence[str]) -> int:
                 reading = reader.read_strokes(load_strokes(name))
             else:
                 reading = reader.read_image(open_image(name))
-        except (ImageError, StrokeFileError) as exc:
+        except (ImageError, StrokeFileError, NumberError) as exc:
             print(f"{name}: cannot read: {exc}")
             status = 1
             continue

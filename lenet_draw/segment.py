@@ -19,8 +19,15 @@ from typing import Sequence
 
 import numpy as np
 
+from lenet_draw.errors import NumberError
+
 #: Most pieces in one candidate segment.
 MAX_PIECES = 8
+#: Ink that falls into more pieces than this is not read as a number: that is over 50 digits,
+#: more than any number a person writes, while a picture of dots or of a page of text falls
+#: into thousands of pieces, each a handful of candidates for the network, and would take
+#: minutes and gigabytes to read.
+MAX_INK_PIECES = 200
 #: Widest candidate segment, in line heights (a wide 2 or 7 is about 0.9).
 MAX_WIDTH = 1.5
 #: A segment lower than this share of the line height is unlikely to be a digit by itself.
@@ -187,6 +194,7 @@ def pieces_from_strokes(
     strokes = [np.asarray(s, dtype=np.float64)[:, :2] for s in strokes if len(s)]
     if not strokes:
         return []
+    _check_count(len(strokes), "pen strokes")
     lo = np.min([s.min(axis=0) for s in strokes], axis=0)
     hi = np.max([s.max(axis=0) for s in strokes], axis=0)
     height = _height(float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))
@@ -199,7 +207,16 @@ def pieces_from_strokes(
             if cache is not None:
                 cache[key] = hit
         out += hit
+    _check_count(len(out), "pieces")
     return out
+
+
+def _check_count(n: int, what: str) -> None:
+    if n > MAX_INK_PIECES:
+        raise NumberError(
+            f"the ink falls into {n:,} {what}; a number is read from at most {MAX_INK_PIECES}, "
+            "so this is not read as a number"
+        )
 
 
 def recut(
@@ -263,9 +280,8 @@ def label_components(mask: np.ndarray) -> tuple[np.ndarray, int]:
             break
         lab = m
     out = np.zeros((h, w), dtype=np.int32)
-    roots = np.unique(lab[mask])
-    for i, r in enumerate(roots, start=1):
-        out[lab == r] = i
+    roots, inverse = np.unique(lab[mask], return_inverse=True)
+    out[mask] = inverse.ravel() + 1
     return out, len(roots)
 
 
@@ -316,12 +332,20 @@ def framed_pieces_from_ink(ink: np.ndarray) -> tuple[list[Piece], tuple[float, f
     mask = ink > 0.1 * float(ink.max())
     labels, n = label_components(mask)
     mass = np.bincount(labels.ravel(), weights=ink.ravel(), minlength=n + 1)[1:]
+    kept = np.flatnonzero(mass >= SPECK * mass.max()) + 1
+    _check_count(len(kept), "separate marks")
+    # Each blob's bounding box, in one pass over the ink.
+    ys, xs = np.nonzero(labels)
+    lab = labels[ys, xs]
+    top, left = np.full(n + 1, h, np.int64), np.full(n + 1, w, np.int64)
+    bottom, right = np.zeros(n + 1, np.int64), np.zeros(n + 1, np.int64)
+    np.minimum.at(top, lab, ys)
+    np.minimum.at(left, lab, xs)
+    np.maximum.at(bottom, lab, ys + 1)
+    np.maximum.at(right, lab, xs + 1)
     out: list[Piece] = []
-    for c in range(1, n + 1):
-        if mass[c - 1] < SPECK * mass.max():
-            continue
-        ys, xs = np.nonzero(labels == c)
-        y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    for c in kept:
+        y0, y1, x0, x1 = top[c], bottom[c], left[c], right[c]
         blob = np.where(labels[y0:y1, x0:x1] == c, ink[y0:y1, x0:x1], 0.0).astype(np.float32)
         bounds = [0, *_column_cuts(blob), blob.shape[1]]
         for k, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
@@ -331,7 +355,8 @@ def framed_pieces_from_ink(ink: np.ndarray) -> tuple[list[Piece], tuple[float, f
                 continue
             part = part[rows[0] : rows[-1] + 1]
             box = (float(x0 + a), float(y0 + rows[0]), float(x0 + b), float(y0 + rows[-1] + 1))
-            out.append(Piece(box=box, key=_key(part) ^ hash(box), ink=part, link=(c, k)))
+            out.append(Piece(box=box, key=_key(part) ^ hash(box), ink=part, link=(int(c), k)))
+    _check_count(len(out), "pieces")
     return out, frame
 
 
