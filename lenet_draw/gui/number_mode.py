@@ -14,10 +14,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-from PySide6.QtCore import QObject, QRectF, Qt, Signal
+from PySide6.QtCore import QObject, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPen, QRegion
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy, QStyle, QWidget
 
+from lenet_draw.errors import NumberError
 from lenet_draw.gui.canvas import PEN_WIDTH
 
 #: Width over height of the number pad.
@@ -25,6 +26,12 @@ NUMBER_ASPECT = 4.0
 SURE = QColor("#1c7ed6")
 UNSURE = QColor("#e8590c")
 CHOSEN = QColor("#2b8a3e")
+
+
+def _sentence(exc: Exception) -> str:
+    """An error's text as a sentence for the strip: capitalised, with a full stop."""
+    text = str(exc)
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
 def digit_label(d) -> str:
@@ -39,9 +46,20 @@ class NumberStrip(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        lay = QHBoxLayout(self)
+        # The number and its buttons scroll sideways inside the window's width: a long number
+        # (a phone number, an IBAN) must not widen the window past the screen.
+        self.scroll = QScrollArea(self)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        content = QWidget(self.scroll)
+        outer = QHBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.scroll)
+        lay = QHBoxLayout(content)
         lay.setContentsMargins(10, 4, 10, 4)
-        self.number = QLabel("—", self)
+        self.number = QLabel("—", content)
         f = QFont(self.number.font())
         f.setPointSizeF(f.pointSizeF() * 2.2)
         f.setBold(True)
@@ -51,13 +69,22 @@ class NumberStrip(QWidget):
         self._buttons_layout = QHBoxLayout()
         self._buttons_layout.setSpacing(2)
         lay.addLayout(self._buttons_layout)
+        self.note = QLabel(content)  # why there is no number, when the ink cannot be read as one
+        self.note.setVisible(False)
+        lay.addWidget(self.note)
         lay.addStretch(1)
         self.buttons: list[QPushButton] = []
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self._content = content
+        self.scroll.setWidget(content)
+        # As tall as the number and a scroll bar, whether the bar shows or not: the pad below
+        # must not move when a long number starts to scroll.
+        bar = self.scroll.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        self.setFixedHeight(content.sizeHint().height() + bar)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
 
     def _button(self, i: int) -> QPushButton:
         while len(self.buttons) <= i:
-            b = QPushButton(self)
+            b = QPushButton(self._content)
             b.setCheckable(True)
             # A fixed size, that of the widest label: a label changes on nearly every move
             # while a digit is written, and a button that resized with it would lay out and
@@ -71,12 +98,16 @@ class NumberStrip(QWidget):
             self.buttons.append(b)
         return self.buttons[i]
 
-    def show_reading(self, reading, selected: int | None) -> None:
-        """Show a NumberReading; only what changed is touched (this runs on every move)."""
+    def show_reading(self, reading, selected: int | None, problem: str = "") -> None:
+        """Show a NumberReading; only what changed is touched (this runs on every move).
+        ``problem``: why the ink is not read as a number (shown instead of one)."""
         digits = reading.digits if reading is not None else ()
         text = reading.text if digits else "—"
         if self.number.text() != text:
             self.number.setText(text)
+        if self.note.text() != problem:
+            self.note.setText(problem)
+            self.note.setVisible(bool(problem))
         for i, d in enumerate(digits):
             b = self._button(i)
             label = digit_label(d)
@@ -90,10 +121,13 @@ class NumberStrip(QWidget):
             if b.property("unsure") != d.unsure:
                 b.setProperty("unsure", d.unsure)
                 b.setStyleSheet(f"color: {UNSURE.name()};" if d.unsure else "")
-            if b.isChecked() != (i == selected):
-                b.setChecked(i == selected)
             if b.isHidden():
                 b.setVisible(True)
+            if b.isChecked() != (i == selected):
+                b.setChecked(i == selected)
+                if i == selected:
+                    # Once the strip has laid out a button just added: scrolled to where it is then.
+                    QTimer.singleShot(0, lambda b=b: b.isChecked() and self.scroll.ensureWidgetVisible(b, 20, 0))
         for b in self.buttons[len(digits) :]:
             if not b.isHidden():
                 b.setVisible(False)
@@ -123,7 +157,8 @@ class NumberMode(QObject):
         self.active = False
         self._newest_index = 0
         self._shown: list[tuple] = []  # the marks the pad shows (see _marks)
-        self._image_reading: tuple | None = None  # (picture, weights, its reading in pad units)
+        self._image_reading: tuple | None = None  # (picture, weights, its reading in pad units, problem)
+        self.problem = ""  # why the pad is not read as a number ("" when it is, or is empty)
         self.request = lambda: None  # set by the window: ask for a prediction pass
         canvas.penLifted.connect(self._pen_lifted)
 
@@ -144,6 +179,7 @@ class NumberMode(QObject):
             return
         self.active = on
         self.reading = None
+        self.problem = ""
         self._shown = []
         self._chosen = None
         self.strip.setVisible(on)
@@ -180,8 +216,14 @@ class NumberMode(QObject):
         weights = self.reader.engine.weights if self.reader is not None else None
         cached = self._image_reading
         if cached is not None and cached[0] is image and cached[1] is weights:
+            self.problem = cached[3]
             return cached[2]
-        reading = self.reader.read_image(image) if self.reader is not None else None
+        try:
+            reading = self.reader.read_image(image) if self.reader is not None else None
+        except NumberError as exc:
+            self.problem = _sentence(exc)
+            self._image_reading = (image, weights, None, self.problem)
+            return None
         if reading is not None:
             w, h = image.size
             aspect = self.canvas.aspect
@@ -192,7 +234,7 @@ class NumberMode(QObject):
                 for d in reading.digits
             )
             reading = replace(reading, digits=digits)
-        self._image_reading = (image, weights, reading)
+        self._image_reading = (image, weights, reading, "")
         return reading
 
     def read(self):
@@ -205,16 +247,20 @@ class NumberMode(QObject):
         if self._chosen is not None and (self.canvas.is_drawing() or self.canvas.document is not self._chosen_for):
             self._chosen = None  # the drawing changed: follow the newest stroke again
         before = self._shown
+        self.problem = ""
         if image is not None:
             self.reading = self._read_image(image)
         else:
-            self.reading = (
-                self.reader.read_strokes([s[:, :2] for s in strokes], drawing=self.canvas.is_drawing())
-                if self.reader is not None
-                else None
-            )
+            try:
+                self.reading = (
+                    self.reader.read_strokes([s[:, :2] for s in strokes], drawing=self.canvas.is_drawing())
+                    if self.reader is not None
+                    else None
+                )
+            except NumberError as exc:
+                self.reading, self.problem = None, _sentence(exc)
         self._newest_index = self._newest(strokes)
-        self.strip.show_reading(self.reading, self.selected)
+        self.strip.show_reading(self.reading, self.selected, self.problem)
         self._repaint_marks(before)
         self.readingShown.emit(self.reading)
         i = self.selected

@@ -279,3 +279,61 @@ def test_a_joined_stroke_is_read_again_when_the_pen_lifts(qtbot, window):
     assert not window.canvas.is_drawing()
     assert window.number_mode.strip.number.text() == "11"
     assert window.number_mode.strip.shown_digits()[0].startswith("1 ")
+
+
+def test_a_picture_of_thousands_of_dots_is_refused_on_the_strip_and_writing_goes_on(number_window, qtbot, tmp_path):
+    from PIL import Image
+
+    a = np.full((64, 2048), 255, np.uint8)
+    a[::2, ::2] = 0  # 32,768 dots: a few hundred bytes of PNG
+    Image.fromarray(a).save(tmp_path / "dots.png", optimize=True)
+    w = number_window
+    strip = w.number_mode.strip
+    assert not strip.note.isVisible()
+    assert w.open_image(tmp_path / "dots.png")
+    settle(qtbot, w)
+    assert strip.note.isVisible()
+    assert strip.note.text() == (
+        "The ink falls into 32,768 separate marks; a number is read from at most 200, so this is not read as a number."
+    )
+    assert strip.number.text() == "—" and strip.shown_digits() == []
+    w.clear_action.trigger()
+    write(w, qtbot, "42")
+    assert strip.number.text() == "42"
+    assert not strip.note.isVisible()
+
+
+def test_writing_more_strokes_than_a_number_has_says_so_and_undo_reads_again(number_window, qtbot):
+    from lenet_draw.segment import MAX_INK_PIECES
+
+    w = number_window
+    ticks = [[(0.1 + k * 0.018, 0.3), (0.105 + k * 0.018, 0.7)] for k in range(MAX_INK_PIECES + 1)]
+    draw_strokes(w.canvas, ticks, process_every=None)
+    settle(qtbot, w)
+    strip = w.number_mode.strip
+    assert strip.note.isVisible() and f"falls into {MAX_INK_PIECES + 1} pen strokes" in strip.note.text()
+    assert strip.shown_digits() == []
+    w.undo_action.trigger()
+    settle(qtbot, w)
+    assert not strip.note.isVisible()
+    assert len(strip.shown_digits()) == MAX_INK_PIECES
+
+
+def test_a_long_number_scrolls_in_the_strip_and_leaves_the_window_its_width(number_window, qtbot):
+    w = number_window
+    width = w.width()
+    text = "4915112345678"
+    for k, ch in enumerate(text):
+        strokes = [[(0.12 + k * 0.29 + px * 0.24, 0.25 + py * 0.5) for px, py in s] for s in DIGIT_STROKES[int(ch)]]
+        draw_strokes(w.canvas, strokes, process_every=None)
+        settle(qtbot, w)
+    strip = w.number_mode.strip
+    assert strip.number.text() == text
+    qtbot.wait(50)  # the strip scrolls to the newest digit once it is laid out
+    assert w.width() == width
+    viewport = strip.scroll.viewport()
+    buttons = [b for b in strip.buttons if not b.isHidden()]
+    assert buttons[-1].x() + buttons[-1].width() > viewport.width()  # more buttons than fit...
+    last = buttons[-1].mapTo(viewport, buttons[-1].rect().topLeft())
+    assert 0 <= last.x() and last.x() + buttons[-1].width() <= viewport.width()  # ...the newest one in view
+    assert buttons[-1].isChecked()
