@@ -43,6 +43,15 @@ class Digit(Reading):
     probabilities: np.ndarray
     stages: Stages
     strokes: tuple[np.ndarray, ...] = ()  # stroke input only
+    #: Where the ink may be cut another way nearly as well: (what the stretch of the number
+    #: holding this digit reads, what it reads cut the other way), e.g. ("8", "16") for a 1
+    #: and a 6 overlapping, read as one 8; () when no other cut comes close.
+    doubt: tuple[str, str] | tuple[()] = ()
+
+    @property
+    def unsure(self) -> bool:
+        """Unsure what it is, or where it ends."""
+        return super().unsure or bool(self.doubt)
 
 
 @dataclass(frozen=True)
@@ -78,6 +87,7 @@ class NumberReader:
         self._contacts: dict[tuple[int, int, float], bool] = {}  # see segment.contacts
         self._pieces: dict[tuple[int, int, float], list[Piece]] = {}  # see segment.pieces_from_strokes
         self._recut: dict[tuple[int, int, float], list[Piece]] = {}  # see segment.recut
+        self._doubts: dict[tuple, tuple] = {}  # Digit.doubt by the ink of a digit last judged
 
     def _cached(self, key: tuple) -> _Score | None:
         hit = self._cache.get(key)
@@ -101,7 +111,7 @@ class NumberReader:
         if len(self._pieces) > CACHE_SIZE:
             self._pieces.clear()
         pieces = segment.pieces_from_strokes(clean, self._pieces)
-        found = self._read_path(pieces)
+        found = self._read_path(pieces, judge=not drawing)
         if found is None:
             return None
         reading, ordered, path = found
@@ -123,7 +133,7 @@ class NumberReader:
             pieces = segment.recut(pieces, stroke, height, self._recut)
         if len(pieces) > segment.MAX_INK_PIECES:  # scribbles cut at every turn: keep the first reading
             return reading
-        again = self._read_path(pieces)
+        again = self._read_path(pieces, judge=not drawing)
         assert again is not None
         return replace(again[0], ms=(time.perf_counter() - t0) * 1e3)
 
@@ -154,9 +164,11 @@ class NumberReader:
         return None if found is None else found[0]
 
     def _read_path(
-        self, pieces: list[Piece], place: Callable[[Box], Box] = lambda b: b
+        self, pieces: list[Piece], place: Callable[[Box], Box] = lambda b: b, judge: bool = True
     ) -> tuple[NumberReading, list[Piece], list[tuple[int, int]]] | None:
-        """The reading, the ordered pieces, and the segments (i, j) of them the digits are."""
+        """The reading, the ordered pieces, and the segments (i, j) of them the digits are.
+        ``judge``: look for another cut nearly as good for each digit (one more path each;
+        otherwise a digit keeps what the last judged reading found for the same ink)."""
         t0 = time.perf_counter()
         if self.engine.weights is not self._weights:  # new weights: old scores mean nothing
             self._cache.clear()
@@ -199,15 +211,26 @@ class NumberReader:
         if len(self._contacts) > CACHE_SIZE:
             self._contacts.clear()
         touching = segment.contacts(ordered, height, self._contacts)
-        path = segment.read_path(
-            ordered, {c: float(s.probabilities.max()) for c, s in scores.items()}, height, touching
-        )
+        top = {c: float(s.probabilities.max()) for c, s in scores.items()}
+        if judge:
+            path, doubts = segment.contested(ordered, top, height, touching)
+            if len(self._doubts) > CACHE_SIZE:
+                self._doubts.clear()
+            for c, (mine, theirs) in zip(path, doubts):
+                said = tuple(
+                    "".join(str(int(np.argmax(scores[a].probabilities))) for a in cut) for cut in (mine, theirs)
+                )
+                # The same digits cut a little differently: no doubt about what the number says.
+                self._doubts[keys[c]] = said if said[0] != said[1] else ()
+        else:
+            path = segment.read_path(ordered, top, height, touching)
         digits = tuple(
             Digit(
                 box=place(segment.union_box([p.box for p in ordered[i:j]])),
                 probabilities=scores[(i, j)].probabilities,
                 stages=scores[(i, j)].stages,
                 strokes=tuple(s for p in ordered[i:j] for s in p.strokes),
+                doubt=self._doubts.get(keys[(i, j)], ()),
             )
             for i, j in path
         )
@@ -235,8 +258,13 @@ def _whole_stroke(pieces: Sequence[Piece], i: int) -> int | None:
 
 
 def describe(reading: NumberReading) -> str:
-    """``2026  (2 99.8%, 0 97.1%, 2 91.0%, 6 52.3% unsure)``."""
-    parts = ", ".join(f"{d.digit} {d.confidence * 100:.1f}%{' unsure' if d.unsure else ''}" for d in reading.digits)
+    """``2026  (2 99.8%, 0 97.1%, 2 91.0%, 6 52.3% unsure)``; a digit whose ink may be cut
+    another way says how it then reads: ``8 97.0% unsure (8 or 16?)``."""
+    parts = ", ".join(
+        f"{d.digit} {d.confidence * 100:.1f}%{' unsure' if d.unsure else ''}"
+        + (f" ({d.doubt[0]} or {d.doubt[1]}?)" if d.doubt else "")
+        for d in reading.digits
+    )
     return f"{reading.text}  ({parts})"
 
 

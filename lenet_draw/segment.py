@@ -83,6 +83,10 @@ CONTACT = 0.05
 #: while digits written apart do not, and neighbours that touch or overlap touch or cross
 #: mid-stroke.
 CONTACT_COST = 0.5
+#: A digit is shown as unsure when cutting its ink another way costs less than this more in
+#: all: most numbers read wrong and shown as sure were two overlapping digits read as one sure
+#: digit (or one cut in two), with the right cut a few hundredths behind (``contested``).
+CONTESTED = 0.2
 #: Cost of each place where a segment's edge cuts a pen stroke (between parts k and k+1 of one
 #: stroke): most people lift the pen between digits, so a stroke is mostly one digit's, and the
 #: halves of a wide 0 or 5 must read far better apart to be taken for two digits.
@@ -575,6 +579,7 @@ def best_path(
     touching: set[tuple[int, int]] | None = None,
     digit_width: float | None = None,
     costs: Costs | None = None,
+    forbid: frozenset[tuple[int, int]] = frozenset(),
 ) -> list[tuple[int, int]]:
     """The segments (i, j) covering every ordered piece at the lowest total cost.
 
@@ -584,8 +589,21 @@ def best_path(
     width), a segment wider than RELATIVE_WIDE of it pays WIDE_COST per line height beyond.
     A piece that may be a ligature (``is_ligature``) may be left out of every segment for
     LIGATURE_COST; the segments returned then do not cover it. ``costs``: ``segment_costs`` of
-    the same arguments, when the caller has them already.
+    the same arguments, when the caller has them already. ``forbid``: segments no path may hold.
     """
+    return best_path_and_cost(pieces, scores, height, touching, digit_width, costs, forbid)[0]
+
+
+def best_path_and_cost(
+    pieces: Sequence[Piece],
+    scores: dict[tuple[int, int], float],
+    height: float,
+    touching: set[tuple[int, int]] | None = None,
+    digit_width: float | None = None,
+    costs: Costs | None = None,
+    forbid: frozenset[tuple[int, int]] = frozenset(),
+) -> tuple[list[tuple[int, int]], float]:
+    """``best_path``, and its total cost (infinite when ``forbid`` leaves no path)."""
     touching = touching or set()
 
     def _digit_before(prev: tuple[int, int, int]) -> tuple[int, int, int] | None:
@@ -600,8 +618,10 @@ def best_path(
 
     n = len(pieces)
     if n == 0:
-        return []
+        return [], 0.0
     boxes, seg = costs if costs is not None else segment_costs(pieces, scores, height)
+    if forbid:
+        seg = {c: v for c, v in seg.items() if c[2] or c[:2] not in forbid}
     if digit_width is not None:
         seg = dict(seg)  # the caller's costs serve the first path too
         for c in seg:
@@ -628,13 +648,16 @@ def best_path(
                 cost, prev = min(options, key=lambda t: t[0])
                 best[c] = (cost + seg[c], prev)
     finals = [c for c in ending.get(n, []) if c in best]
+    if not finals:
+        return [], math.inf
     last: tuple[int, int, int] | None = min(finals, key=lambda c: best[c][0])
+    total = best[last][0]
     path = []
     while last is not None:
         if not last[2]:
             path.append(last[:2])
         last = best[last][1]
-    return path[::-1]
+    return path[::-1], total
 
 
 def read_path(
@@ -648,14 +671,62 @@ def read_path(
     digit (a 6 and a 7 taken for a 0, a crossed 7 over a 9 taken for a 7) stand out by their
     width beside their neighbours. Not when the first path's digits are written apart (their
     usual gap over SPACED line heights): then a wide segment is a wide digit."""
+    return _read_path(pieces, scores, height, touching)[0]
+
+
+def _read_path(
+    pieces: Sequence[Piece],
+    scores: dict[tuple[int, int], float],
+    height: float,
+    touching: set[tuple[int, int]] | None = None,
+) -> tuple[list[tuple[int, int]], float | None, Costs | None]:
+    """``read_path``, the digit width it used (None: none) and the segments' costs."""
     costs = segment_costs(pieces, scores, height) if pieces else None
     path = best_path(pieces, scores, height, touching, costs=costs)
+    if not path:
+        return path, None, costs
     boxes = [union_box([p.box for p in pieces[i:j]]) for i, j in path]
     w = [b[2] - b[0] for b in boxes]
     usual = max(float(np.median(w)), WIDTH_FLOOR * height)
     gaps = [b[0] - a[2] for a, b in zip(boxes, boxes[1:])]
     if gaps and float(np.median(gaps)) > SPACED * height:
-        return path  # written apart: two digits are not one wide segment, and wide digits are left whole
+        return path, None, costs  # written apart: two digits are not one wide segment, and wide digits are left whole
     if max(w) > RELATIVE_WIDE * usual:
-        path = best_path(pieces, scores, height, touching, usual, costs)
-    return path
+        return best_path(pieces, scores, height, touching, usual, costs), usual, costs
+    return path, None, costs
+
+
+def contested(
+    pieces: Sequence[Piece],
+    scores: dict[tuple[int, int], float],
+    height: float,
+    touching: set[tuple[int, int]] | None = None,
+) -> tuple[list[tuple[int, int]], list[tuple[list[tuple[int, int]], list[tuple[int, int]]]]]:
+    """``read_path``, and for each of its segments whether its ink may be cut another way: the
+    best path without that segment, when it costs less than CONTESTED more, differs from the
+    best path over a stretch of pieces; for each segment of that stretch, (the best path's
+    segments there, the other path's segments there), else ([], []). Two overlapping 1s read as
+    one sure 4, or a 6 over a 7 read as one 0, look like that. One more path for each segment."""
+    path, width, costs = _read_path(pieces, scores, height, touching)
+    none: tuple[list[tuple[int, int]], list[tuple[int, int]]] = ([], [])
+    doubts = [none] * len(path)
+    if not path:
+        return path, doubts
+    _, cost = best_path_and_cost(pieces, scores, height, touching, width, costs)
+    for i, j in path:
+        alt, alt_cost = best_path_and_cost(pieces, scores, height, touching, width, costs, frozenset([(i, j)]))
+        if alt_cost - cost >= CONTESTED:
+            continue
+        lo, hi = i, j
+        while True:  # the smallest stretch both paths cut at its ends
+            inside = [c for c in (*path, *alt) if c[0] < hi and c[1] > lo]
+            grown = min(c[0] for c in inside), max(c[1] for c in inside)
+            if grown == (lo, hi):
+                break
+            lo, hi = grown
+        mine = [c for c in path if c[0] < hi and c[1] > lo]
+        theirs = [c for c in alt if c[0] < hi and c[1] > lo]
+        for k, c in enumerate(path):
+            if c in mine and not doubts[k][0]:
+                doubts[k] = (mine, theirs)
+    return path, doubts

@@ -34,6 +34,17 @@ def _sentence(exc: Exception) -> str:
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
+def digit_tooltip(i: int, d) -> str:
+    """What a digit's button says when hovered: its reading, and why it is unsure."""
+    return (
+        f"Digit {i + 1}: {d.digit} ({d.confidence * 100:.1f}%"
+        + (", unsure" if d.unsure else "")
+        + "). "
+        + (f"Where it ends is unsure: the {d.doubt[0]} here may also be read as {d.doubt[1]}. " if d.doubt else "")
+        + "Click to see it in the panels."
+    )
+
+
 def digit_label(d) -> str:
     """``7 98%`` or, when the network is unsure, ``7? 41%``."""
     return f"{d.digit}{'?' if d.unsure else ''} {d.confidence * 100:.0f}%"
@@ -113,11 +124,9 @@ class NumberStrip(QWidget):
             label = digit_label(d)
             if b.text() != label:
                 b.setText(label)
-                b.setToolTip(
-                    f"Digit {i + 1}: {d.digit} ({d.confidence * 100:.1f}%"
-                    + (", unsure" if d.unsure else "")
-                    + "). Click to see it in the panels."
-                )
+            tip = digit_tooltip(i, d)
+            if b.toolTip() != tip:
+                b.setToolTip(tip)
             if b.property("unsure") != d.unsure:
                 b.setProperty("unsure", d.unsure)
                 b.setStyleSheet(f"color: {UNSURE.name()};" if d.unsure else "")

@@ -363,3 +363,61 @@ def test_leaving_out_a_ligature_does_not_hide_the_overlap_of_its_neighbours():
     assert segment.join_cost(a.box, b.box, 1.0) > 0.8
     scores = {(0, 1): 0.9, (1, 2): 0.3, (2, 3): 0.9, (0, 2): 0.5, (1, 3): 0.5, (0, 3): 0.3}
     assert segment.best_path(pieces, scores, 1.0) == [(0, 3)]
+
+
+def overlapping_hand_drawn(seed):
+    """Four hand-drawn digits each overlapping the one before, as in the test above."""
+    from lenet_draw.bench import number_set as ns
+
+    hand = ns.load_handdrawn()
+    rng = np.random.default_rng(seed)
+    text = "".join(str(int(c)) for c in rng.choice(sorted(hand), 4))
+    shapes = [[s.copy() for s in hand[int(c)][int(rng.integers(len(hand[int(c)])))]] for c in text]
+    return text, [s for d in ns.write(shapes, "overlapping", rng) for s in d]
+
+
+def test_a_stretch_that_may_be_cut_another_way_is_shown_unsure_with_the_other_reading(reader):
+    """A 4 overlapping the 1 after it: the 4's two strokes read as a sure 6 and a sure 1, and
+    cut as one digit they read 4 for only a little more cost. The network is sure of every
+    digit; where they end is what is in doubt, and the reading says so."""
+    text, strokes = overlapping_hand_drawn(58)
+    assert text == "4149"
+    got = reader.read_strokes(strokes)
+    assert got.text == "61149"
+    assert all(d.confidence > 0.97 for d in got.digits)
+    assert [d.doubt for d in got.digits] == [("61", "4"), ("61", "4"), (), ("4", "61"), ()]
+    assert [d.unsure for d in got.digits] == [True, True, False, True, False]
+    assert got.unsure
+    assert describe(got).startswith("61149  (6 97.5% unsure (61 or 4?), 1 99.9% unsure (61 or 4?), 1 99.4%, ")
+
+
+def test_a_number_whose_cut_is_clear_has_no_doubt(reader):
+    for strokes in (number("2026"), number("13579", step=0.42), overlapping_hand_drawn(4)[1]):
+        got = reader.read_strokes(strokes)
+        assert not any(d.doubt for d in got.digits), describe(got)
+
+
+def test_while_a_stroke_is_drawn_digits_keep_the_doubt_last_found(engine, reader):
+    """Looking for another cut costs one more path per digit: it is done once the pen lifts.
+    While drawing, a digit whose ink has not changed keeps what was found for it."""
+    _, strokes = overlapping_hand_drawn(58)
+    assert not any(d.doubt for d in NumberReader(engine).read_strokes(strokes, drawing=True).digits)
+    judged = reader.read_strokes(strokes)
+    far = [np.asarray(s) + (judged.digits[-1].box[2] + 0.5, 0.0) for s in number("7")]
+    drawing = reader.read_strokes([*strokes, *far], drawing=True)
+    assert drawing.text == "611497"
+    assert [d.doubt for d in drawing.digits[:5]] == [d.doubt for d in judged.digits]
+
+
+def test_contested_finds_the_other_cut_only_when_it_costs_little_more():
+    def piece(x0, x1, k):
+        return segment.Piece(box=(x0, 0.0, x1, 1.0), key=k)
+
+    # Two pieces overlapping by half: as two digits they pay for the overlap.
+    pieces = [piece(0.0, 0.3, 1), piece(0.15, 0.45, 2), piece(1.2, 1.5, 3)]
+    close = {(0, 1): 0.99, (1, 2): 0.99, (0, 2): 0.9, (2, 3): 0.99}
+    path, doubts = segment.contested(pieces, close, 1.0)
+    assert path == [(0, 2), (2, 3)]
+    assert doubts == [([(0, 2)], [(0, 1), (1, 2)]), ([], [])]
+    clear = {**close, (0, 2): 0.98}  # whole, it reads surely enough that the other cut is far behind
+    assert segment.contested(pieces, clear, 1.0) == (path, [([], []), ([], [])])

@@ -337,3 +337,28 @@ def test_a_long_number_scrolls_in_the_strip_and_leaves_the_window_its_width(numb
     last = buttons[-1].mapTo(viewport, buttons[-1].rect().topLeft())
     assert 0 <= last.x() and last.x() + buttons[-1].width() <= viewport.width()  # ...the newest one in view
     assert buttons[-1].isChecked()
+
+
+def test_digits_whose_cut_is_in_doubt_are_marked_and_say_how_else_they_read(number_window, qtbot):
+    """Hand-drawn 4149, each digit overlapping the one before: the 4's strokes read as a sure 6
+    and a sure 1. Once the pen lifts, both are marked unsure and say the other reading."""
+    from lenet_draw.bench import number_set as ns
+
+    hand = ns.load_handdrawn()
+    rng = np.random.default_rng(58)
+    text = "".join(str(int(c)) for c in rng.choice(sorted(hand), 4))
+    shapes = [[s.copy() for s in hand[int(c)][int(rng.integers(len(hand[int(c)])))]] for c in text]
+    strokes = [s for d in ns.write(shapes, "overlapping", rng) for s in d]
+    lo = np.concatenate(strokes).min(axis=0)
+    w = number_window
+    draw_strokes(w.canvas, [[tuple((p - lo) * 0.6 + (0.15, 0.2)) for p in s] for s in strokes], process_every=None)
+    settle(qtbot, w)
+    strip = w.number_mode.strip
+    assert strip.number.text() == "61149"
+    labels = strip.shown_digits()
+    assert labels[0].startswith("6? ") and labels[1].startswith("1? ") and labels[2].startswith("1 ")
+    assert "the 61 here may also be read as 4" in strip.buttons[0].toolTip()
+    assert "may also be read" not in strip.buttons[2].toolTip()
+    digits = w.number_mode.reading.digits
+    assert digits[0].confidence > 0.95  # the network is sure: the doubt is where the digit ends
+    assert [m[3] for m in w.number_mode._shown][:3] == [True, True, False]  # the pad marks them unsure too
