@@ -14,7 +14,9 @@ numbers whose digits are all read right when each is read by itself (what a perf
 would reach with these weights), "cut", the share cut into the right digits (as many segments as
 digits, each segment's ink its own digit's, see ``cut_right``), and "right | cut",
 string accuracy among the numbers cut right. A wrong number that was cut right is a misreading;
-one cut wrong is a segmentation error.
+one cut wrong is a segmentation error. "sure|wrong": the share of numbers read wrong with no
+digit shown unsure (the window showed a wrong number as sure), and "unsure|right": the share
+read right with some digit shown unsure.
 """
 
 from __future__ import annotations
@@ -209,13 +211,17 @@ class Tally:
     alone: int = 0
     cut: int = 0
     right_cut: int = 0  # right and cut right
+    sure_wrong: int = 0  # wrong, and no digit shown unsure
+    unsure_right: int = 0  # right, and some digit shown unsure
     total: int = 0
 
-    def add(self, right: bool, alone: bool, cut: bool = False) -> None:
+    def add(self, right: bool, alone: bool, cut: bool = False, unsure: bool = False) -> None:
         self.right += int(right)
         self.alone += int(alone)
         self.cut += int(cut)
         self.right_cut += int(right and cut)
+        self.sure_wrong += int(not right and not unsure)
+        self.unsure_right += int(right and unsure)
         self.total += 1
 
     def __iadd__(self, other: "Tally") -> "Tally":
@@ -223,6 +229,8 @@ class Tally:
         self.alone += other.alone
         self.cut += other.cut
         self.right_cut += other.right_cut
+        self.sure_wrong += other.sure_wrong
+        self.unsure_right += other.unsure_right
         self.total += other.total
         return self
 
@@ -242,7 +250,7 @@ def evaluate(engine, numbers: list[WrittenNumber]) -> dict[tuple[str, str, int],
         )
         cut = got is not None and cut_right([d.strokes for d in got.digits], n)
         tallies.setdefault((n.source, n.spacing, len(n.text)), Tally()).add(
-            got is not None and got.text == n.text, alone, cut
+            got is not None and got.text == n.text, alone, cut, got is None or got.unsure
         )
     return tallies
 
@@ -254,7 +262,7 @@ def _pc(a: int, b: int) -> str:
 def report(tallies: dict[tuple[str, str, int], Tally]) -> str:
     """A table by source and spacing: for 4-digit numbers and for every length, string accuracy,
     "alone", the share cut right, and string accuracy given a right cut."""
-    head = "right  alone    cut  right|cut"
+    head = "right  alone    cut  right|cut  sure|wrong unsure|right"
     lines = [f"{'source':10} {'spacing':12} 4 digits: {head}   {'n':>4}   all lengths: {head}   {'n':>4}"]
     for source in SOURCES:
         for spacing in SPACINGS:
@@ -269,7 +277,8 @@ def report(tallies: dict[tuple[str, str, int], Tally]) -> str:
             def cols(t: Tally) -> str:
                 return (
                     f"{_pc(t.right, t.total)} {_pc(t.alone, t.total)} {_pc(t.cut, t.total)} "
-                    f"{_pc(t.right_cut, t.cut)}   {t.total:4d}"
+                    f"{_pc(t.right_cut, t.cut)}     {_pc(t.sure_wrong, t.total)}      {_pc(t.unsure_right, t.total)}"
+                    f"   {t.total:4d}"
                 )
 
             lines.append(f"{source:10} {spacing:12}           {cols(four)}                {cols(every)}")
