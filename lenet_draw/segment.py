@@ -650,8 +650,9 @@ def best_path_and_cost(
     finals = [c for c in ending.get(n, []) if c in best]
     if not finals:
         return [], math.inf
-    last: tuple[int, int, int] | None = min(finals, key=lambda c: best[c][0])
-    total = best[last][0]
+    end = min(finals, key=lambda c: best[c][0])
+    total = best[end][0]
+    last: tuple[int, int, int] | None = end
     path = []
     while last is not None:
         if not last[2]:
