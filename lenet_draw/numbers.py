@@ -47,11 +47,14 @@ class Digit(Reading):
     #: holding this digit reads, what it reads cut the other way), e.g. ("8", "16") for a 1
     #: and a 6 overlapping, read as one 8; () when no other cut comes close.
     doubt: tuple[str, str] | tuple[()] = ()
+    #: Written in one pen stroke with a neighbour (or with the pen's way to it): where the
+    #: stroke parts is the reader's guess, and joined writing is read right far less often.
+    joined: bool = False
 
     @property
     def unsure(self) -> bool:
         """Unsure what it is, or where it ends."""
-        return super().unsure or bool(self.doubt)
+        return super().unsure or bool(self.doubt) or self.joined
 
 
 @dataclass(frozen=True)
@@ -224,6 +227,7 @@ class NumberReader:
                 self._doubts[keys[c]] = said if said[0] != said[1] else ()
         else:
             path = segment.read_path(ordered, top, height, touching)
+        joined = _joined(ordered, path)
         digits = tuple(
             Digit(
                 box=place(segment.union_box([p.box for p in ordered[i:j]])),
@@ -231,8 +235,9 @@ class NumberReader:
                 stages=scores[(i, j)].stages,
                 strokes=tuple(s for p in ordered[i:j] for s in p.strokes),
                 doubt=self._doubts.get(keys[(i, j)], ()),
+                joined=k in joined,
             )
-            for i, j in path
+            for k, (i, j) in enumerate(path)
         )
         return NumberReading(digits, len(cands), len(todo), (time.perf_counter() - t0) * 1e3), ordered, path
 
@@ -245,6 +250,17 @@ class NumberReader:
             else digit.stages
         )
         return self.engine.predict_stages(stages)
+
+
+def _joined(pieces: Sequence[Piece], path: Sequence[tuple[int, int]]) -> set[int]:
+    """The digits of ``path`` (by index) holding part of a pen stroke that another digit also
+    holds, or that runs on into ink no digit holds (the pen's way between joined digits)."""
+    owner: dict[int, set[int]] = {}  # stroke -> digits holding a part of it (-1: none)
+    held = {i: k for k, (a, b) in enumerate(path) for i in range(a, b)}
+    for i, p in enumerate(pieces):
+        if p.strokes and p.link is not None:
+            owner.setdefault(p.link[0], set()).add(held.get(i, -1))
+    return {k for digits in owner.values() if len(digits) > 1 for k in digits if k >= 0}
 
 
 def _whole_stroke(pieces: Sequence[Piece], i: int) -> int | None:
@@ -263,6 +279,7 @@ def describe(reading: NumberReading) -> str:
     parts = ", ".join(
         f"{d.digit} {d.confidence * 100:.1f}%{' unsure' if d.unsure else ''}"
         + (f" ({d.doubt[0]} or {d.doubt[1]}?)" if d.doubt else "")
+        + (" (joined)" if d.joined else "")
         for d in reading.digits
     )
     return f"{reading.text}  ({parts})"

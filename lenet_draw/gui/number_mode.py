@@ -41,6 +41,7 @@ def digit_tooltip(i: int, d) -> str:
         + (", unsure" if d.unsure else "")
         + "). "
         + (f"Where it ends is unsure: the {d.doubt[0]} here may also be read as {d.doubt[1]}. " if d.doubt else "")
+        + ("Written without lifting the pen into a neighbour: where the stroke parts is a guess. " if d.joined else "")
         + "Click to see it in the panels."
     )
 

@@ -278,7 +278,10 @@ def test_a_joined_stroke_is_read_again_when_the_pen_lifts(qtbot, window):
     settle(qtbot, window)
     assert not window.canvas.is_drawing()
     assert window.number_mode.strip.number.text() == "11"
-    assert window.number_mode.strip.shown_digits()[0].startswith("1 ")
+    # Each 1 reads surely, but where one stroke parts into two digits is a guess: both say so.
+    assert [t[:3] for t in window.number_mode.strip.shown_digits()] == ["1? ", "1? "]
+    assert "without lifting the pen" in window.number_mode.strip.buttons[0].toolTip()
+    assert min(d.confidence for d in window.number_mode.reading.digits) > 0.9
 
 
 def test_a_picture_of_thousands_of_dots_is_refused_on_the_strip_and_writing_goes_on(number_window, qtbot, tmp_path):
