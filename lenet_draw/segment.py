@@ -572,6 +572,14 @@ def segment_costs(pieces: Sequence[Piece], scores: dict[tuple[int, int], float],
     return boxes, seg
 
 
+class Path(list[tuple[int, int]]):
+    """The segments (i, j) of a path through the pieces, and what the path costs in all."""
+
+    def __init__(self, segments: Sequence[tuple[int, int]] = (), cost: float = 0.0) -> None:
+        super().__init__(segments)
+        self.cost = cost
+
+
 def best_path(
     pieces: Sequence[Piece],
     scores: dict[tuple[int, int], float],
@@ -580,8 +588,9 @@ def best_path(
     digit_width: float | None = None,
     costs: Costs | None = None,
     forbid: frozenset[tuple[int, int]] = frozenset(),
-) -> list[tuple[int, int]]:
-    """The segments (i, j) covering every ordered piece at the lowest total cost.
+) -> Path:
+    """The segments (i, j) covering every ordered piece at the lowest total cost (``.cost``;
+    infinite when ``forbid`` leaves no path).
 
     ``scores`` maps each candidate (from ``candidates``) to the network's top probability;
     ``touching`` holds the pairs of pieces whose ink touches (``contacts``), each of which a
@@ -591,19 +600,6 @@ def best_path(
     LIGATURE_COST; the segments returned then do not cover it. ``costs``: ``segment_costs`` of
     the same arguments, when the caller has them already. ``forbid``: segments no path may hold.
     """
-    return best_path_and_cost(pieces, scores, height, touching, digit_width, costs, forbid)[0]
-
-
-def best_path_and_cost(
-    pieces: Sequence[Piece],
-    scores: dict[tuple[int, int], float],
-    height: float,
-    touching: set[tuple[int, int]] | None = None,
-    digit_width: float | None = None,
-    costs: Costs | None = None,
-    forbid: frozenset[tuple[int, int]] = frozenset(),
-) -> tuple[list[tuple[int, int]], float]:
-    """``best_path``, and its total cost (infinite when ``forbid`` leaves no path)."""
     touching = touching or set()
 
     def _digit_before(prev: tuple[int, int, int]) -> tuple[int, int, int] | None:
@@ -618,7 +614,7 @@ def best_path_and_cost(
 
     n = len(pieces)
     if n == 0:
-        return [], 0.0
+        return Path()
     boxes, seg = costs if costs is not None else segment_costs(pieces, scores, height)
     if forbid:
         seg = {c: v for c, v in seg.items() if c[2] or c[:2] not in forbid}
@@ -649,7 +645,7 @@ def best_path_and_cost(
                 best[c] = (cost + seg[c], prev)
     finals = [c for c in ending.get(n, []) if c in best]
     if not finals:
-        return [], math.inf
+        return Path(cost=math.inf)
     end = min(finals, key=lambda c: best[c][0])
     total = best[end][0]
     last: tuple[int, int, int] | None = end
@@ -658,7 +654,7 @@ def best_path_and_cost(
         if not last[2]:
             path.append(last[:2])
         last = best[last][1]
-    return path[::-1], total
+    return Path(path[::-1], total)
 
 
 def read_path(
@@ -680,7 +676,7 @@ def _read_path(
     scores: dict[tuple[int, int], float],
     height: float,
     touching: set[tuple[int, int]] | None = None,
-) -> tuple[list[tuple[int, int]], float | None, Costs | None]:
+) -> tuple[Path, float | None, Costs | None]:
     """``read_path``, the digit width it used (None: none) and the segments' costs."""
     costs = segment_costs(pieces, scores, height) if pieces else None
     path = best_path(pieces, scores, height, touching, costs=costs)
@@ -713,10 +709,9 @@ def contested(
     doubts = [none] * len(path)
     if not path:
         return path, doubts
-    _, cost = best_path_and_cost(pieces, scores, height, touching, width, costs)
     for i, j in path:
-        alt, alt_cost = best_path_and_cost(pieces, scores, height, touching, width, costs, frozenset([(i, j)]))
-        if alt_cost - cost >= CONTESTED:
+        alt = best_path(pieces, scores, height, touching, width, costs, frozenset([(i, j)]))
+        if alt.cost - path.cost >= CONTESTED:
             continue
         lo, hi = i, j
         while True:  # the smallest stretch both paths cut at its ends

@@ -20,19 +20,13 @@ from hostile import CHILD_MEMORY, REPO
 from PIL import Image
 
 from lenet_draw import numbers, segment
-from lenet_draw.engine import Engine
 from lenet_draw.errors import NumberError
 from lenet_draw.numbers import NumberReader
 from lenet_draw.sample_digits import DIGIT_STROKES
 
 
-@pytest.fixture(scope="module")
-def engine():
-    return Engine(device="cpu")
-
-
 @pytest.fixture
-def reader(engine):
+def reader(engine):  # the bundled weights on the CPU (tests/conftest.py)
     return NumberReader(engine)
 
 
