@@ -29,6 +29,9 @@ from lenet_draw.segment import Box, Piece
 #: than the strokes ``segment`` cuts at once): the stroke is cut and the number read again.
 RECUT_BELOW = 0.6
 RECUT_WIDTH = 0.45
+#: Ink in more pieces than this is not looked at for another cut (one more path per digit, each
+#: over all the pieces: a second at 200 pieces): over 30 digits, far more than a number has.
+JUDGE_PIECES = 100
 #: Candidates the network scores in one batch.
 SCORE_BATCH = 128
 #: Scores kept between updates (a few thousand candidates: a long number drawn and redrawn).
@@ -215,7 +218,7 @@ class NumberReader:
             self._contacts.clear()
         touching = segment.contacts(ordered, height, self._contacts)
         top = {c: float(s.probabilities.max()) for c, s in scores.items()}
-        if judge:
+        if judge and len(ordered) <= JUDGE_PIECES:
             path, doubts = segment.contested(ordered, top, height, touching)
             if len(self._doubts) > CACHE_SIZE:
                 self._doubts.clear()

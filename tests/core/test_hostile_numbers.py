@@ -120,3 +120,13 @@ def test_the_command_line_refuses_the_dots_within_bounded_memory_and_time(tmp_pa
         f"{path}: cannot read: the ink falls into 32,768 separate marks; a number is read from at most 200, "
         "so this is not read as a number"
     )
+
+
+def test_only_ink_of_number_length_is_looked_at_for_another_cut(reader, monkeypatch):
+    # One more path over all the pieces for each digit: at 200 pieces that took seconds.
+    judged = []
+    real = segment.contested
+    monkeypatch.setattr(segment, "contested", lambda *a, **k: judged.append(len(a[0])) or real(*a, **k))
+    reader.read_strokes(ticks(numbers.JUDGE_PIECES))
+    reader.read_strokes(ticks(numbers.JUDGE_PIECES + 1))
+    assert judged == [numbers.JUDGE_PIECES]
