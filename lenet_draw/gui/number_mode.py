@@ -137,7 +137,7 @@ class NumberStrip(QWidget):
                 b.setChecked(i == selected)
                 if i == selected:
                     # Once the strip has laid out a button just added: scrolled to where it is then.
-                    QTimer.singleShot(0, lambda b=b: b.isChecked() and self.scroll.ensureWidgetVisible(b, 20, 0))
+                    QTimer.singleShot(0, b, lambda b=b: b.isChecked() and self.scroll.ensureWidgetVisible(b, 20, 0))
         for b in self.buttons[len(digits) :]:
             if not b.isHidden():
                 b.setVisible(False)
