@@ -178,6 +178,7 @@ class NumberReader:
         t0 = time.perf_counter()
         if self.engine.weights is not self._weights:  # new weights: old scores mean nothing
             self._cache.clear()
+            self._doubts.clear()
             self._weights = self.engine.weights
         ordered = segment.order(pieces)
         if not ordered:
@@ -218,6 +219,9 @@ class NumberReader:
             self._contacts.clear()
         touching = segment.contacts(ordered, height, self._contacts)
         top = {c: float(s.probabilities.max()) for c, s in scores.items()}
+        # While drawing, digits keep the doubt last judged for their ink; with the pen up, a
+        # doubt is only what this reading found (never one judged beside other neighbours).
+        recall = not judge
         if judge and len(ordered) <= JUDGE_PIECES:
             path, doubts = segment.contested(ordered, top, height, touching)
             if len(self._doubts) > CACHE_SIZE:
@@ -227,7 +231,8 @@ class NumberReader:
                     "".join(str(int(np.argmax(scores[a].probabilities))) for a in cut) for cut in (mine, theirs)
                 )
                 # The same digits cut a little differently: no doubt about what the number says.
-                self._doubts[keys[c]] = said if said[0] != said[1] else ()
+                self._doubts[keys[c]] = said if said[0] != said[1] and all(said) else ()
+            recall = True
         else:
             path = segment.read_path(ordered, top, height, touching)
         joined = _joined(ordered, path)
@@ -237,7 +242,7 @@ class NumberReader:
                 probabilities=scores[(i, j)].probabilities,
                 stages=scores[(i, j)].stages,
                 strokes=tuple(s for p in ordered[i:j] for s in p.strokes),
-                doubt=self._doubts.get(keys[(i, j)], ()),
+                doubt=self._doubts.get(keys[(i, j)], ()) if recall else (),
                 joined=k in joined,
             )
             for k, (i, j) in enumerate(path)

@@ -711,7 +711,9 @@ def contested(
         return path, doubts
     for i, j in path:
         alt = best_path(pieces, scores, height, touching, width, costs, frozenset([(i, j)]))
-        if alt.cost - path.cost >= CONTESTED:
+        # Written "not <" so that a NaN cost (weights that answer NaN) or no other path at all
+        # (inf - inf) is no doubt about the cut.
+        if not alt or not (alt.cost - path.cost < CONTESTED):
             continue
         lo, hi = i, j
         while True:  # the smallest stretch both paths cut at its ends

@@ -426,6 +426,45 @@ def test_while_a_stroke_is_drawn_digits_keep_the_doubt_last_found(engine, reader
     assert [d.doubt for d in drawing.digits[:5]] == [d.doubt for d in judged.digits]
 
 
+def test_with_the_pen_up_a_digit_shows_only_the_doubt_this_reading_found(monkeypatch):
+    """Above JUDGE_PIECES nothing is judged: with the pen up, a digit must not show a doubt
+    judged earlier beside other neighbours (after an undo, "61 or 4?" would stay)."""
+    import lenet_draw.numbers as numbers
+
+    reader = NumberReader(Engine(device="cpu"))
+    _, strokes = overlapping_hand_drawn(58)
+    assert any(d.doubt for d in reader.read_strokes(strokes).digits)
+    monkeypatch.setattr(numbers, "JUDGE_PIECES", 3)  # this ink is now too many pieces to judge
+    up = reader.read_strokes(strokes)
+    assert up.text == "61149"
+    assert not any(d.doubt for d in up.digits)
+    assert [d.unsure for d in up.digits] == [False] * 5
+    # While drawing, the doubt last found for the same ink still shows.
+    assert [d.doubt for d in reader.read_strokes(strokes, drawing=True).digits][:2] == [("61", "4")] * 2
+
+
+def test_new_weights_forget_the_doubts_judged_with_the_old(engine):
+    import copy
+
+    own = Engine(device="cpu")
+    reader = NumberReader(own)
+    _, strokes = overlapping_hand_drawn(58)
+    assert any(d.doubt for d in reader.read_strokes(strokes).digits)
+    own.use(copy.copy(own.weights))  # other weights (the same numbers, but the reader cannot know)
+    assert not any(d.doubt for d in reader.read_strokes(strokes, drawing=True).digits)
+
+
+def test_nan_costs_or_no_other_path_are_no_doubt_about_the_cut():
+    def piece(x0, x1, k):
+        return segment.Piece(box=(x0, 0.0, x1, 1.0), key=k)
+
+    pieces = [piece(0.0, 0.3, 1), piece(0.15, 0.45, 2), piece(1.2, 1.5, 3)]
+    nan = {(0, 1): np.nan, (1, 2): np.nan, (0, 2): np.nan, (2, 3): np.nan}
+    _, doubts = segment.contested(pieces, nan, 1.0)
+    assert doubts == [([], [])] * len(doubts)
+    assert segment.contested(pieces[:1], {(0, 1): 0.99}, 1.0) == ([(0, 1)], [([], [])])
+
+
 def test_contested_finds_the_other_cut_only_when_it_costs_little_more():
     def piece(x0, x1, k):
         return segment.Piece(box=(x0, 0.0, x1, 1.0), key=k)
