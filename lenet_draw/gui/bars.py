@@ -41,6 +41,9 @@ class BigDigit(QWidget):
         self.digit: int | None = None
         self.confidence = 0.0
         self.runner_up: tuple[int, float] | None = None
+        # Why a reading the network is sure of is still shown unsure (a digit of a number whose
+        # cut is in doubt): the caption says it, in place of the network's confidence.
+        self.doubt = ""
         self._shown: tuple | None = None  # (digit part, caption part) last asked to be painted
 
     def text(self) -> str:
@@ -48,7 +51,7 @@ class BigDigit(QWidget):
         if self.state in ("empty", "waiting", "invalid"):
             return "–"
         if self.state == "unsure":
-            return f"{self.digit} or {self.runner_up[0]}?" if self.runner_up else f"{self.digit}?"
+            return f"{self.digit} or {self.runner_up[0]}?" if self.runner_up and not self.doubt else f"{self.digit}?"
         return str(self.digit)
 
     def caption(self) -> str:
@@ -58,6 +61,8 @@ class BigDigit(QWidget):
             return "Draw a digit"
         if self.state == "invalid":
             return "No reading: the network's output is not a number"
+        if self.state == "unsure" and self.doubt:
+            return self.doubt
         if self.state == "unsure":
             second = f", or {self.runner_up[0]} ({self.runner_up[1]:.0%})" if self.runner_up else ""
             return f"Unsure: best guess {self.digit} ({self.confidence:.0%}){second}"
@@ -341,6 +346,7 @@ class PredictionPanel(QWidget):
         lay.addWidget(self.bars, 1)
         lay.addWidget(self.source)
         self.prediction = None
+        self._doubt = ""
         self.set_waiting(True)
 
     def set_waiting(self, waiting: bool) -> None:
@@ -348,7 +354,7 @@ class PredictionPanel(QWidget):
             self.digit_view.state = "waiting"
             self.digit_view.refresh()
         elif self.digit_view.state == "waiting":
-            self.show_prediction(self.prediction)
+            self.show_prediction(self.prediction, self._doubt)
 
     @property
     def state(self) -> str:
@@ -363,9 +369,12 @@ class PredictionPanel(QWidget):
         d = self.digit_view
         return f"{d.text()} {d.caption()}"
 
-    def show_prediction(self, pred) -> None:
-        self.prediction = pred
+    def show_prediction(self, pred, doubt: str = "") -> None:
+        """Show ``pred``; ``doubt``: why a reading the network is sure of is unsure all the same
+        (the caption then says it), or "" (the network's confidence decides)."""
+        self.prediction, self._doubt = pred, doubt
         d = self.digit_view
+        d.doubt = ""
         if pred is None:
             d.state, d.digit, d.confidence, d.runner_up = "empty", None, 0.0, None
             self.bars.set_probabilities(None)
@@ -376,7 +385,8 @@ class PredictionPanel(QWidget):
         else:
             probs = np.asarray(pred.probabilities, dtype=np.float64)
             d.digit, d.confidence = pred.digit, pred.confidence
-            d.state = "unsure" if pred.unsure else "sure"
+            d.doubt = "" if pred.unsure else doubt  # the network's own doubt is said first
+            d.state = "unsure" if pred.unsure or d.doubt else "sure"
             d.runner_up = pred.top(2)[1] if len(probs) > 1 else None
-            self.bars.set_probabilities(probs, bool(pred.unsure))
+            self.bars.set_probabilities(probs, d.state == "unsure")
         d.refresh()

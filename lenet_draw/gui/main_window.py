@@ -375,7 +375,7 @@ class MainWindow(FileHandling, WindowMenus, QMainWindow):
         return Request(strokes=self.canvas.strokes(), pen_width=self.canvas.pen_width)
 
     def _on_predicted(self, pred) -> None:
-        self.panel.show_prediction(pred)
+        self.panel.show_prediction(pred, self.number_mode.selected_doubt() if self.number_mode.active else "")
         unsure = self.panel.state == "unsure"
         self.reading_status.setText(f"Unsure: {self.panel.digit_view.text()}" if unsure else "")
         self.stages.show_stages(None if pred is None else pred.stages)

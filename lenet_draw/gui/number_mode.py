@@ -209,6 +209,19 @@ class NumberMode(QObject):
             return self._chosen
         return self._newest_index
 
+    def selected_doubt(self) -> str:
+        """Why the digit the panels show is unsure though the network is sure of it (its cut is
+        in doubt), as the big digit's caption says it; "" when it is not."""
+        i = self.selected
+        if self.reading is None or i is None:
+            return ""
+        d = self.reading.digits[i]
+        if d.doubt:
+            return f"Unsure where it ends: {d.doubt[0]} or {d.doubt[1]}?"
+        if d.joined:
+            return "Unsure: written into a neighbour"
+        return ""
+
     def _newest(self, strokes: list) -> int:
         """The digit holding the end of the newest stroke (or the nearest to it)."""
         if not strokes or self.reading is None or not self.reading.digits:

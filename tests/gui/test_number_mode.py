@@ -281,6 +281,7 @@ def test_a_joined_stroke_is_read_again_when_the_pen_lifts(qtbot, window):
     # Each 1 reads surely, but where one stroke parts into two digits is a guess: both say so.
     assert [t[:3] for t in window.number_mode.strip.shown_digits()] == ["1? ", "1? "]
     assert "without lifting the pen" in window.number_mode.strip.buttons[0].toolTip()
+    assert window.panel.headline() == "1? Unsure: written into a neighbour"
     assert min(d.confidence for d in window.number_mode.reading.digits) > 0.9
 
 
@@ -365,3 +366,13 @@ def test_digits_whose_cut_is_in_doubt_are_marked_and_say_how_else_they_read(numb
     digits = w.number_mode.reading.digits
     assert digits[0].confidence > 0.95  # the network is sure: the doubt is where the digit ends
     assert [m[3] for m in w.number_mode._shown][:3] == [True, True, False]  # the pad marks them unsure too
+    # The panels say it too, for the digit clicked: not the network's doubt but the cut's.
+    qtbot.mouseClick(strip.buttons[0], Qt.MouseButton.LeftButton)
+    settle(qtbot, w)
+    assert w.panel.headline() == "6? Unsure where it ends: 61 or 4?"
+    assert w.panel.bars.unsure
+    assert w.reading_status.text() == "Unsure: 6?"
+    qtbot.mouseClick(strip.buttons[2], Qt.MouseButton.LeftButton)
+    settle(qtbot, w)
+    assert w.panel.state == "sure" and w.panel.digit_view.text() == "1"
+    assert not w.panel.bars.unsure and w.reading_status.text() == ""
