@@ -15,7 +15,7 @@ from dataclasses import replace
 
 import numpy as np
 from PySide6.QtCore import QObject, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPen, QRegion
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen, QRegion
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy, QStyle, QWidget
 
 from lenet_draw.errors import NumberError
@@ -321,8 +321,12 @@ class NumberMode(QObject):
             return
         r = self.canvas.pad_rect()
         region = QRegion()
-        for box, *_rest in set(before) ^ set(after):
-            outline, label = self._mark_rects(r, box)
+        # A mark is its box and label where they are painted, with its text and style: a label
+        # moved aside by a neighbour's is repainted where it was and where it now is.
+        old = {(*place, m[1:]) for place, m in zip(self._layout(r, before), before)}
+        new = {(*place, m[1:]) for place, m in zip(self._layout(r, after), after)}
+        for outline, label, _ in old ^ new:
+            outline, label = QRectF(*outline), QRectF(*label)
             edge = outline.adjusted(-4, -4, 4, 4)
             inner = outline.adjusted(6, 6, -6, -6)
             if inner.width() <= 0 or inner.height() <= 0:
@@ -332,15 +336,49 @@ class NumberMode(QObject):
             region = region.united(label.adjusted(-2, -2, 2, 2).toAlignedRect())
         self.canvas.update(region.intersected(self.canvas.rect()))
 
-    @staticmethod
-    def _mark_rects(r: QRectF, box) -> tuple[QRectF, QRectF]:
-        """Where a digit's box outline and its label are painted on the pad ``r`` (widget pixels)."""
+    def _label_font(self, r: QRectF) -> QFont:
+        f = QFont(self.canvas.font())
+        f.setPointSizeF(max(8.0, r.height() / 22))
+        return f
+
+    def _layout(self, r: QRectF, marks: list[tuple]) -> list[tuple[tuple, tuple]]:
+        """Where each mark's box outline and label are painted on the pad ``r`` (widget pixels),
+        as (x, y, width, height) tuples. A label sits under its box, or when it would overlap a
+        neighbour's label (digits written close together, or a digit cut in two), one line
+        lower, or above the box: each label stays readable."""
         s = r.height()
         m = PEN_WIDTH / 2
-        x0, y0, x1, y1 = box
-        outline = QRectF(r.x() + (x0 - m) * s, r.y() + (y0 - m) * s, (x1 - x0 + 2 * m) * s, (y1 - y0 + 2 * m) * s)
-        label = QRectF(outline.x() - 20, min(outline.bottom() + 2, r.bottom() - s / 12), outline.width() + 40, s / 12)
-        return outline, label
+        line = s / 12
+        metrics = QFontMetricsF(self._label_font(r))
+        outlines = [
+            QRectF(r.x() + (x0 - m) * s, r.y() + (y0 - m) * s, (x1 - x0 + 2 * m) * s, (y1 - y0 + 2 * m) * s)
+            for (x0, y0, x1, y1), *_ in marks
+        ]
+        placed: list[QRectF] = []
+        for i, (outline, (_, label, *_)) in enumerate(zip(outlines, marks)):
+            width = metrics.horizontalAdvance(label) + 8
+            x = outline.center().x() - width / 2
+            below = [outline.bottom() + 2 + k * line for k in range(3)]
+            above = [outline.top() - 2 - (k + 1) * line for k in range(2)]
+            rows = [y for y in below + above if r.top() <= y and y + line <= r.bottom()]
+            spots = [QRectF(x, y, width, line) for y in rows]
+            for y in rows:  # or moved right past the labels in its way, by at most half its width
+                after = max((p.right() + 2 for p in placed if p.top() < y + line and y < p.bottom()), default=x)
+                if x < after <= x + width / 2 and after + width <= r.right():
+                    spots.append(QRectF(after, y, width, line))
+            others = outlines[:i] + outlines[i + 1 :]
+
+            def clear(q: QRectF, of: list[QRectF]) -> bool:
+                return not any(q.adjusted(2, 0, -2, 0).intersects(o) for o in of)
+
+            # Free of other labels and of other boxes' outlines; else of other labels; else (no
+            # room on the pad) under the box, as close to the pad's edge as it goes.
+            text = next(
+                (q for q in spots if clear(q, placed) and clear(q, others)),
+                next((q for q in spots if clear(q, placed)), QRectF(x, min(below[0], r.bottom() - line), width, line)),
+            )
+            placed.append(text)
+        return [(o.getRect(), t.getRect()) for o, t in zip(outlines, placed)]
 
     def digit_at(self, x: float, y: float) -> int | None:
         """The digit whose box (widened by the pen) holds the pad point (x, y)."""
@@ -362,11 +400,9 @@ class NumberMode(QObject):
     # -- painting ----------------------------------------------------------------------------
     def _paint(self, p: QPainter, r: QRectF, dirty: QRectF) -> None:
         """Each digit's box, its reading and confidence under it; only those in ``dirty``."""
-        f = QFont(p.font())
-        f.setPointSizeF(max(8.0, r.height() / 22))
-        p.setFont(f)
-        for box_, label, selected, unsure in self._shown:
-            box, text = self._mark_rects(r, box_)
+        p.setFont(self._label_font(r))
+        for (_box, label, selected, unsure), (outline, where) in zip(self._shown, self._layout(r, self._shown)):
+            box, text = QRectF(*outline), QRectF(*where)
             if not dirty.intersects(box.adjusted(-3, -3, 3, 3).united(text)):
                 continue
             colour = CHOSEN if selected else (UNSURE if unsure else SURE)

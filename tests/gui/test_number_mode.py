@@ -235,6 +235,36 @@ def test_the_pad_on_screen_matches_a_full_repaint_after_writing_move_by_move(num
     assert int((shown != whole).sum()) == 0
 
 
+def test_labels_of_digits_written_close_together_stay_apart_and_readable(number_window, qtbot):
+    """Ones a third of a digit apart: centred under their boxes, their labels ("1 99%") would
+    run into each other. Each is put one line lower or above its box instead, and the pad on
+    screen still equals the pad painted whole after writing move by move and an undo (a label
+    moved by its neighbour is repainted where it was and where it is)."""
+    w = number_window
+    for k in range(6):
+        draw_stroke(w.canvas, [(0.3 + 0.12 * k, 0.3), (0.3 + 0.12 * k, 0.7)], process_every=1)
+    settle(qtbot, w)
+    assert w.number_mode.strip.number.text() == "111111"
+    mode = w.number_mode
+    r = w.canvas.pad_rect()
+    laid = mode._layout(r, mode._shown)
+    from PySide6.QtCore import QRectF
+
+    labels = [QRectF(*where) for _, where in laid]
+    outlines = [QRectF(*outline) for outline, _ in laid]
+    assert labels[0].width() > outlines[1].left() - outlines[0].left()  # side by side they would touch
+    for i, a in enumerate(labels):
+        assert r.contains(a)
+        assert not any(a.intersects(b) for b in labels[i + 1 :]), (i, labels)
+        assert not any(a.intersects(o) for o in outlines)
+    w.undo_action.trigger()
+    settle(qtbot, w)
+    assert w.number_mode.strip.number.text() == "11111"
+    shown = on_screen(w, w.canvas)
+    whole = pixels(w.canvas.grab().toImage())
+    assert int((shown != whole).sum()) == 0
+
+
 def test_a_picture_opened_in_number_mode_is_read_as_a_number(number_window, qtbot, tmp_path):
     w = number_window
     assert w.open_image(number_picture("3917", tmp_path / "n.png"))
