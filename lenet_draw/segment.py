@@ -428,6 +428,17 @@ def _joined(a: Piece, b: Piece) -> bool:
     return a.link is not None and b.link is not None and a.link[0] == b.link[0] and abs(a.link[1] - b.link[1]) == 1
 
 
+def _closed(a: Piece, b: Piece, near: float) -> bool:
+    """Whether two parts of one pen stroke meet end to end though not neighbours in it: the
+    stroke closes on itself there (a 0 written in one stroke with the next digit, cut at its
+    top, bottom and sides: its last part ends where its first began)."""
+    if a.link is None or b.link is None or a.link[0] != b.link[0] or not a.strokes or not b.strokes:
+        return False
+    ends_a = np.asarray(a.strokes[0])[[0, -1], :2]
+    ends_b = np.asarray(b.strokes[0])[[0, -1], :2]
+    return bool((np.hypot(*(ends_a[:, None] - ends_b[None]).transpose(2, 0, 1)) <= near).any())
+
+
 def gap_cost(pieces: Sequence[Piece], height: float) -> float:
     """GAP_COST for each place inside a run of pieces where the ink falls apart side by side."""
     ordered = sorted(pieces, key=lambda p: p.box[0])
@@ -436,7 +447,9 @@ def gap_cost(pieces: Sequence[Piece], height: float) -> float:
     top, bottom = ordered[0].box[1], ordered[0].box[3]
     for k in range(1, len(ordered)):
         p = ordered[k]
-        if right - p.box[0] < GAP_OVERLAP * height and not any(_joined(p, q) for q in ordered[:k]):
+        if right - p.box[0] < GAP_OVERLAP * height and not any(
+            _joined(p, q) or _closed(p, q, CONTACT * height) for q in ordered[:k]
+        ):
             mark = min(bottom - top, p.box[3] - p.box[1]) < SHORT * height
             far = (MARK_GAP if mark else FAR_GAP) * height
             cost += FAR_COST if p.box[0] - right > far else GAP_COST

@@ -87,6 +87,21 @@ def test_a_joined_pair_of_zeros_in_one_stroke(reader):
     assert got.text == "00"
 
 
+@pytest.mark.parametrize("count, gap", [(2, 0.1), (2, 0.25), (3, 0.25), (4, 0.25)])
+def test_round_zeros_joined_at_their_tops_are_each_read_whole(reader, count, gap):
+    """Zeros as wide as half the line, each begun and ended at its top (anticlockwise, as most
+    people write a 0) and the pen running on along the top into the next. Each 0 is cut at its
+    top, bottom and sides; its last part ends where its first began, so its parts are one
+    closed ring, not ink that falls apart (which used to read "061" for "00")."""
+    t = np.linspace(0.0, 2 * np.pi, 60)
+    rings = [
+        np.stack([0.3 + k * (0.45 + gap) - 0.225 * np.sin(t), 0.5 - 0.45 * np.cos(t)], axis=1) for k in range(count)
+    ]
+    got = reader.read_strokes([np.concatenate(rings)])
+    assert got.text == "0" * count, describe(got)
+    assert all(d.joined and d.unsure for d in got.digits)
+
+
 def test_a_one_touching_a_seven(reader):
     one = np.array(resample([(0.3, 0.17), (0.3, 0.83)]))
     seven = np.array(resample([(0.3, 0.2), (0.75, 0.2), (0.5, 0.83)]))

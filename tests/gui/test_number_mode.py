@@ -315,6 +315,19 @@ def test_a_joined_stroke_is_read_again_when_the_pen_lifts(qtbot, window):
     assert min(d.confidence for d in window.number_mode.reading.digits) > 0.9
 
 
+def test_zeros_joined_at_their_tops_are_read_as_zeros(qtbot, window):
+    """ "000" written with mouse moves in one stroke, each 0 begun and ended at its top and the
+    pen running on along the top into the next: once the pen lifts, three zeros."""
+    window.number_action.trigger()
+    settle(qtbot, window)
+    t = np.linspace(0.0, 2 * np.pi, 60)
+    points = [(0.5 + k * 0.7 - 0.225 * float(np.sin(a)), 0.5 - 0.42 * float(np.cos(a))) for k in range(3) for a in t]
+    draw_stroke(window.canvas, points, process_every=1)
+    settle(qtbot, window)
+    assert window.number_mode.strip.number.text() == "000"
+    assert [t[:3] for t in window.number_mode.strip.shown_digits()] == ["0? "] * 3
+
+
 def test_a_picture_of_thousands_of_dots_is_refused_on_the_strip_and_writing_goes_on(number_window, qtbot, tmp_path):
     from PIL import Image
 
