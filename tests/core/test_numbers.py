@@ -102,6 +102,34 @@ def test_round_zeros_joined_at_their_tops_are_each_read_whole(reader, count, gap
     assert all(d.joined and d.unsure for d in got.digits)
 
 
+def test_a_cut_through_a_blob_of_a_picture_pays_blob_cut_cost():
+    """Like a cut through a pen stroke: a segment that starts inside a blob cut at a column
+    minimum pays for the cut; one that starts a new blob does not."""
+    ink = np.ones((4, 4))
+    pieces = [segment.Piece(box=(k, 0, k + 1, 1), key=k, ink=ink, link=(0, k)) for k in range(3)]
+    pieces.append(segment.Piece(box=(4, 0, 5, 1), key=9, ink=ink, link=(1, 0)))
+    assert segment.BLOB_CUT_COST > 0
+    assert segment.stroke_cut_cost(pieces, (0, 1)) == 0
+    assert segment.stroke_cut_cost(pieces, (1, 3)) == segment.BLOB_CUT_COST
+    assert segment.stroke_cut_cost(pieces, (2, 3)) == segment.BLOB_CUT_COST
+    assert segment.stroke_cut_cost(pieces, (3, 4)) == 0
+
+
+@pytest.mark.parametrize(
+    "idx, text",
+    [([6735, 5108, 5093, 9809], "8010"), ([8908, 5894, 5754, 4225], "2997"), ([8268, 4529, 9504, 9189], "1560")],
+)
+def test_a_scan_of_touching_digits_is_not_cut_inside_a_digit(engine, mnist_test, idx, text):
+    """MNIST test digits as scanned (real handwriting, not traced) set side by side, their boxes
+    abutting so that neighbours' ink meets: blobs are cut at minima of their column sums. Cutting
+    a blob was free, and a wide 8, 2 or 6 was read as two sure digits ("81010", "21997", "15661")."""
+    from lenet_draw.bench.number_pictures import picture
+
+    assert "".join(str(int(mnist_test.labels[i])) for i in idx) == text
+    got = NumberReader(engine).read_image(picture([mnist_test.images[i] for i in idx], 0.0))
+    assert got.text == text, describe(got)
+
+
 def test_a_one_touching_a_seven(reader):
     one = np.array(resample([(0.3, 0.17), (0.3, 0.83)]))
     seven = np.array(resample([(0.3, 0.2), (0.75, 0.2), (0.5, 0.83)]))
@@ -467,6 +495,22 @@ def test_new_weights_forget_the_doubts_judged_with_the_old(engine):
     assert any(d.doubt for d in reader.read_strokes(strokes).digits)
     own.use(copy.copy(own.weights))  # other weights (the same numbers, but the reader cannot know)
     assert not any(d.doubt for d in reader.read_strokes(strokes, drawing=True).digits)
+
+
+def test_a_blob_cut_cost_is_no_evidence_when_the_cut_is_weighed_for_doubt():
+    """Two overlapping parts of one blob of a picture read as one digit: cutting the blob costs
+    BLOB_CUT_COST, a prior that keeps a wide digit whole. Whether the other cut is nearly as
+    good is weighed without it, so the digit is shown in doubt as it is for pen strokes."""
+    ink = np.ones((4, 4))
+    pieces = [
+        segment.Piece(box=(0.0, 0.0, 0.3, 1.0), key=1, ink=ink, link=(0, 0)),
+        segment.Piece(box=(0.15, 0.0, 0.45, 1.0), key=2, ink=ink, link=(0, 1)),
+        segment.Piece(box=(1.2, 0.0, 1.5, 1.0), key=3, ink=ink, link=(1, 0)),
+    ]
+    close = {(0, 1): 0.99, (1, 2): 0.99, (0, 2): 0.9, (2, 3): 0.99}
+    path, doubts = segment.contested(pieces, close, 1.0)
+    assert path == [(0, 2), (2, 3)]
+    assert doubts == [([(0, 2)], [(0, 1), (1, 2)]), ([], [])]
 
 
 def test_nan_costs_or_no_other_path_are_no_doubt_about_the_cut():
