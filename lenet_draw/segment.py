@@ -13,6 +13,7 @@ Pure numpy: no torch, no Qt. The network's scores come in as numbers.
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -185,11 +186,14 @@ def stroke_cuts(points: np.ndarray, height: float, narrow: bool = False) -> list
     cand += [(0.0, int(i) + 1) for i in np.flatnonzero(cos < math.cos(math.radians(60)))]  # corners first
     spacing = CUT_SPACING * height
     chosen: list[int] = []
+    taken: list[float] = []  # the chosen cuts' arc lengths, sorted: a zigzag has thousands
     for _, i in sorted(cand):
         if arc[i] < spacing or arc[-1] - arc[i] < spacing:
             continue
-        if all(abs(arc[i] - arc[j]) >= spacing for j in chosen):
+        k = bisect.bisect_left(taken, arc[i])
+        if (k == len(taken) or taken[k] - arc[i] >= spacing) and (k == 0 or arc[i] - taken[k - 1] >= spacing):
             chosen.append(i)
+            taken.insert(k, float(arc[i]))
     return sorted(chosen)
 
 
@@ -266,31 +270,50 @@ def _stroke_pieces(pts: np.ndarray, k: int, height: float, narrow: bool = False)
 
 
 def label_components(mask: np.ndarray) -> tuple[np.ndarray, int]:
-    """8-connected components of a boolean mask -> (labels 1..n, 0 = background), n."""
+    """8-connected components of a boolean mask -> (labels 1..n, 0 = background), n.
+
+    Over runs of ink along rows, joined with a union-find: its cost grows with the number of
+    runs, not with how far a label must travel (a picture of one long serpentine line took
+    thousands of passes over the whole picture when labels were spread pixel by pixel)."""
+    mask = np.asarray(mask, dtype=bool)
     h, w = mask.shape
-    big = np.iinfo(np.int64).max
-    lab = np.where(mask, np.arange(1, h * w + 1, dtype=np.int64).reshape(h, w), big)
-    while True:
-        p = np.pad(lab, 1, constant_values=big)
-        m = lab.copy()
-        for dy in (0, 1, 2):
-            for dx in (0, 1, 2):
-                m = np.minimum(m, p[dy : dy + h, dx : dx + w])
-        m = np.where(mask, m, big)
-        # Pointer jumping: each label takes its own label's label, which halves long chains.
-        flat = m.ravel()
-        inside = flat != big
-        idx = flat[inside] - 1
-        jumped = flat.copy()
-        jumped[inside] = np.minimum(flat[inside], m.ravel()[idx])
-        m = jumped.reshape(h, w)
-        if np.array_equal(m, lab):
-            break
-        lab = m
     out = np.zeros((h, w), dtype=np.int32)
-    roots, inverse = np.unique(lab[mask], return_inverse=True)
-    out[mask] = inverse.ravel() + 1
-    return out, len(roots)
+    if not mask.any():
+        return out, 0
+    edges = np.diff(np.pad(mask, ((0, 0), (1, 1))).astype(np.int8), axis=1)
+    rows, starts = np.nonzero(edges == 1)
+    _, ends = np.nonzero(edges == -1)  # one past each run's last pixel, in the same order
+    first = np.searchsorted(rows, np.arange(h + 1))  # runs of row y: first[y] .. first[y + 1]
+    parent = list(range(len(rows)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    s_list, e_list = starts.tolist(), ends.tolist()
+    for y in range(h - 1):
+        a, a_end = int(first[y]), int(first[y + 1])
+        b, b_end = a_end, int(first[y + 2])
+        while a < a_end and b < b_end:
+            # 8-connected: runs touch when they overlap or meet at a corner.
+            if s_list[a] <= e_list[b] and s_list[b] <= e_list[a]:
+                ra, rb = root(a), root(b)
+                if ra != rb:
+                    parent[max(ra, rb)] = min(ra, rb)
+            if e_list[a] < e_list[b]:
+                a += 1
+            else:
+                b += 1
+    roots = np.array([root(i) for i in range(len(parent))], dtype=np.int64)
+    _, label = np.unique(roots, return_inverse=True)
+    label = label.reshape(-1).astype(np.int32) + 1
+    lengths = ends - starts
+    run_of = np.repeat(np.arange(len(rows)), lengths)  # each ink pixel's run, row by row
+    cols = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths) + starts[run_of]
+    out[rows[run_of], cols] = label[run_of]
+    return out, int(label.max())
 
 
 def _column_cuts(ink: np.ndarray) -> list[int]:

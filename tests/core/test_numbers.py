@@ -8,6 +8,7 @@ from PIL import Image, ImageDraw
 
 from lenet_draw import segment
 from lenet_draw.engine import Engine
+from lenet_draw.errors import NumberError
 from lenet_draw.numbers import NumberReader, describe
 from lenet_draw.sample_digits import DIGIT_STROKES, arc, resample
 
@@ -228,6 +229,70 @@ def test_components_are_labelled_with_eight_neighbours():
     assert n == 3
     assert labels[0, 0] == labels[2, 2] != labels[4, 6]
     assert set(np.unique(labels)) == {0, 1, 2, 3}
+
+
+def _flood_labels(mask):
+    """Connected components by a plain flood fill, eight neighbours: the reference."""
+    h, w = mask.shape
+    labels = np.zeros((h, w), int)
+    n = 0
+    for y0 in range(h):
+        for x0 in range(w):
+            if mask[y0, x0] and not labels[y0, x0]:
+                n += 1
+                labels[y0, x0] = n
+                todo = [(y0, x0)]
+                while todo:
+                    y, x = todo.pop()
+                    for dy in (-1, 0, 1):
+                        for dx in (-1, 0, 1):
+                            v, u = y + dy, x + dx
+                            if 0 <= v < h and 0 <= u < w and mask[v, u] and not labels[v, u]:
+                                labels[v, u] = n
+                                todo.append((v, u))
+    return labels, n
+
+
+def test_components_match_a_flood_fill_on_random_ink():
+    rng = np.random.default_rng(4)
+    for _ in range(150):
+        mask = rng.random(tuple(rng.integers(1, 24, 2))) < rng.uniform(0.05, 0.8)
+        want, n_want = _flood_labels(mask)
+        got, n_got = segment.label_components(mask)
+        assert n_got == n_want
+        assert ((got == 0) == ~mask).all()
+        # The same blobs, each label standing for exactly one of the reference's.
+        assert len(set(zip(got[mask].tolist(), want[mask].tolist()))) == n_want
+        assert set(np.unique(got[mask]).tolist()) == set(range(1, n_got + 1))
+
+
+def test_a_serpentine_line_across_a_wide_picture_is_one_blob():
+    """One line running to and fro across a 2048-pixel-wide picture, 32 rows deep: a 399-byte
+    PNG. Labels spread pixel by pixel needed a pass over the picture for each step along it."""
+    mask = np.zeros((64, 2048), bool)
+    mask[::2, 1:-1] = True
+    for k, row in enumerate(range(1, 63, 2)):
+        mask[row, -2 if k % 2 == 0 else 1] = True
+    labels, n = segment.label_components(mask)
+    assert n == 1
+    assert (labels[mask] == 1).all()
+
+
+def test_stroke_cuts_keep_their_spacing_on_a_zigzag_of_thousands_of_teeth():
+    """A zigzag stroke file (20 kB, 2,000 teeth) is cut at its turning points, at most one cut
+    per CUT_SPACING of arc; choosing them is refused for being too many pieces only after that."""
+    n = 2000
+    points = np.array([(20 * i / n, i % 2) for i in range(n + 1)], float)
+    resampled = segment._resample(points, 0.03)
+    cuts = segment.stroke_cuts(resampled, 1.0)
+    d = np.diff(resampled, axis=0)
+    arc = np.concatenate([[0.0], np.cumsum(np.sqrt((d**2).sum(axis=1)))])
+    at = arc[cuts]
+    assert len(cuts) > 1000
+    assert (np.diff(at) >= segment.CUT_SPACING - 1e-9).all()
+    assert at[0] >= segment.CUT_SPACING and arc[-1] - at[-1] >= segment.CUT_SPACING
+    with pytest.raises(NumberError, match="pieces"):
+        NumberReader(Engine(device="cpu")).read_strokes([points])
 
 
 def test_best_path_prefers_confident_whole_digits():
