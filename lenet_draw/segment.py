@@ -307,8 +307,8 @@ def label_components(mask: np.ndarray) -> tuple[np.ndarray, int]:
             else:
                 b += 1
     roots = np.array([root(i) for i in range(len(parent))], dtype=np.int64)
-    _, label = np.unique(roots, return_inverse=True)
-    label = label.reshape(-1).astype(np.int32) + 1
+    _, inverse = np.unique(roots, return_inverse=True)
+    label = inverse.reshape(-1).astype(np.int32) + 1
     lengths = ends - starts
     run_of = np.repeat(np.arange(len(rows)), lengths)  # each ink pixel's run, row by row
     cols = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths) + starts[run_of]
