@@ -21,7 +21,7 @@ from typing import Any, BinaryIO, Iterable, Sequence
 import numpy as np
 
 from lenet_draw.atomic import write_atomic, write_bytes_atomic
-from lenet_draw.regular_file import NotRegular, TooLarge, read_regular, refusal
+from lenet_draw.regular_file import NotRegular, TooLarge, open_regular, read_regular, refusal
 
 #: A sample file larger than this is refused unread: a digit is a few thousand points at most.
 MAX_SAMPLE_BYTES = 4 * 1024 * 1024
@@ -35,6 +35,11 @@ MAX_IMPORT_BYTES = 64 * 1024 * 1024
 #: Points an import decodes at most, all files together (a point is a JSON list, and lists are
 #: counted before a file is decoded, at the speed of a byte search).
 MAX_IMPORT_POINTS = 2_000_000
+#: A zip of samples larger than this is refused unopened: 10,000 drawings take a few MB.
+MAX_IMPORT_ZIP_BYTES = 64 * 1024 * 1024
+#: Sentences about skipped files shown at most; the rest are counted in one more line (a zip of
+#: thousands of bad files would otherwise fill a dialog taller than any screen).
+MAX_PROBLEMS_SHOWN = 20
 SUFFIX = ".json"
 
 
@@ -92,7 +97,10 @@ def _check(doc: Any, where: str) -> Sample:
             raise SampleError(f"{prefix}stroke {i + 1} needs points of [x, y] or [x, y, pressure], all alike.")
         if any(isinstance(v, bool) or not isinstance(v, (int, float)) for p in s for v in p):
             raise SampleError(f"{prefix}stroke {i + 1} holds a point that is not numbers.")
-        a = np.asarray(s, dtype=np.float64)
+        try:
+            a = np.asarray(s, dtype=np.float64)
+        except OverflowError:  # an integer beyond any float: JSON sets no limit on digits
+            raise SampleError(f"{prefix}stroke {i + 1} holds a number too large to be a coordinate.") from None
         if not np.isfinite(a).all():
             raise SampleError(f"{prefix}stroke {i + 1} holds a point that is not a finite number.")
         if np.abs(a[:, :2]).max() > 10.0:
@@ -165,6 +173,14 @@ def read_folder(folder: str | os.PathLike) -> tuple[list[Sample], list[str]]:
     return samples, problems
 
 
+def shown_problems(problems: Sequence[str]) -> list[str]:
+    """The first ``MAX_PROBLEMS_SHOWN`` sentences about skipped files, and one counting the rest."""
+    more = len(problems) - MAX_PROBLEMS_SHOWN
+    if more <= 0:
+        return list(problems)
+    return [*problems[:MAX_PROBLEMS_SHOWN], f"{more:,} more file{'s were' if more > 1 else ' was'} skipped as well."]
+
+
 def export_samples(samples: Sequence[Sample], dest: str | os.PathLike) -> Path:
     """Write samples to a folder, or to a zip when ``dest`` ends in .zip."""
     dest = Path(dest)
@@ -189,29 +205,44 @@ def import_samples(src: str | os.PathLike) -> tuple[list[Sample], list[str]]:
     if src.is_dir():
         return read_folder(src)
     try:
-        z = zipfile.ZipFile(src)
+        # only a regular file is opened, and without blocking: a pipe or a device named
+        # samples.zip would otherwise hang the import or read until memory runs out
+        f = open_regular(src, MAX_IMPORT_ZIP_BYTES)
+    except (NotRegular, TooLarge) as exc:
+        raise SampleError(refusal(exc, src.name, "a zip of samples")) from None
+    except OSError as exc:
+        raise SampleError(f"{src.name}: neither a folder nor a readable zip of samples ({exc}).") from None
+    try:
+        z = zipfile.ZipFile(f)
     except (OSError, zipfile.BadZipFile, ValueError) as exc:
+        f.close()
         raise SampleError(f"{src.name}: neither a folder nor a readable zip of samples ({exc}).") from None
     samples: list[Sample] = []
     problems: list[str] = []
     read_bytes = files = points = 0
-    with z:
+    with f, z:
         for info in z.infolist():
             name = Path(info.filename).name
             if info.is_dir() or not name.lower().endswith(SUFFIX):
                 continue
-            if info.file_size > MAX_SAMPLE_BYTES:
-                problems.append(f"{name}: too large for a sample file.")
-                continue
-            files += 1
-            read_bytes += info.file_size
+            files += 1  # skipped or not: each skip costs a sentence
+            too_large = info.file_size > MAX_SAMPLE_BYTES
+            if not too_large:
+                read_bytes += info.file_size
             if files > MAX_IMPORT_FILES or read_bytes > MAX_IMPORT_BYTES or points > MAX_IMPORT_POINTS:
-                problems.append(
+                problems.insert(  # first, so that it is among the sentences shown
+                    0,
                     f"{src.name}: only the first {files - 1:,} sample files were read; a zip of samples holds "
                     f"at most {MAX_IMPORT_FILES:,} files, {MAX_IMPORT_BYTES // 2**20} MB "
-                    f"and {MAX_IMPORT_POINTS:,} points."
+                    f"and {MAX_IMPORT_POINTS:,} points.",
                 )
                 break
+            if too_large:
+                problems.append(f"{name}: too large for a sample file.")
+                continue
+            if info.flag_bits & 0x1:
+                problems.append(f"{name}: encrypted (it needs a password), so it cannot be read.")
+                continue
             try:
                 text = z.read(info).decode("utf-8")
                 points += _lists_in(text, name)
@@ -219,6 +250,9 @@ def import_samples(src: str | os.PathLike) -> tuple[list[Sample], list[str]]:
                 s = _check(doc, name)
             except SampleError as exc:
                 problems.append(str(exc))
+                continue
+            except (NotImplementedError, RuntimeError):  # a compression method zipfile lacks
+                problems.append(f"{name}: compressed in a way this program cannot read.")
                 continue
             except (ValueError, RecursionError, zipfile.BadZipFile, OSError, EOFError):
                 problems.append(f"{name}: not valid JSON; it may be damaged.")

@@ -57,7 +57,10 @@ def parse_strokes(data: object) -> list[np.ndarray]:
         total += len(stroke)
         if total > MAX_FILE_POINTS:
             raise StrokeFileError(f"it holds more than {MAX_FILE_POINTS:,} points, far more than any drawing")
-        pts = [_point(p) for p in stroke]
+        try:
+            pts = [_point(p) for p in stroke]
+        except OverflowError:  # an integer beyond any float: JSON sets no limit on digits
+            raise StrokeFileError(f"stroke {k + 1} has a coordinate too large to be a number") from None
         if any(p is None for p in pts):
             raise StrokeFileError(f"stroke {k + 1} has a point that is not two finite numbers [x, y]")
         if pts:
@@ -86,6 +89,8 @@ def load_strokes(path: str | os.PathLike) -> list[np.ndarray]:
         data = json.loads(text)
     except (json.JSONDecodeError, RecursionError):
         raise StrokeFileError(f"{p.name} is not valid JSON.") from None
+    except ValueError:  # an integer of more digits than Python converts (4,300 by default)
+        raise StrokeFileError(f"{p.name}: it holds a number too large to be a coordinate.") from None
     try:
         return parse_strokes(data)
     except StrokeFileError as exc:

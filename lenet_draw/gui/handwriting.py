@@ -466,7 +466,7 @@ class _BarClicks(QObject):
 
 def attach(window) -> Handwriting:
     """Add corrections, the "My handwriting" dock, the menu entries and the status count."""
-    from lenet_draw.samples import SampleError, export_samples, import_samples
+    from lenet_draw.samples import MAX_PROBLEMS_SHOWN, SampleError, export_samples, import_samples, shown_problems
 
     hw = Handwriting(window)
     window.handwriting = hw
@@ -553,7 +553,7 @@ def attach(window) -> Handwriting:
             window.show_error("Cannot import samples", str(exc))
             return
         if problems:
-            window.show_error("Some samples were skipped", "\n".join(problems))
+            window.show_error("Some samples were skipped", "\n".join(shown_problems(problems)))
         if got:
             hw.add_imported(got)
 
@@ -573,6 +573,8 @@ def attach(window) -> Handwriting:
         menu.addAction(a)
     menu.addAction(dock.toggleViewAction())
 
-    for p in hw.problems:
+    for p in hw.problems[:MAX_PROBLEMS_SHOWN]:
         window.announce(f"Skipped a damaged sample file: {p}")
+    if len(hw.problems) > MAX_PROBLEMS_SHOWN:
+        window.announce(shown_problems(hw.problems)[-1])
     return hw
