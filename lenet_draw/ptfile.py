@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import math
+import struct
 import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +27,14 @@ from lenet_draw.pickle_reader import Limits, PickleCancelled, PickleRefused, loa
 MAX_STORAGE_BYTES = 16 * 1024 * 1024
 #: A tensor has at most this many dimensions.
 MAX_DIMS = 8
+#: A tensor has at most this many elements (LeNet-5's largest has 48,000). A view can repeat its
+#: storage's elements (stride 0), so the storage budget alone does not bound it.
+MAX_ELEMENTS = MAX_STORAGE_BYTES
+#: A zip declares at most this many entries (torch.save writes one per tensor and a few more),
+#: and a central directory of at most this many bytes: zipfile parses the whole directory, in
+#: time and memory that grow with it, before anything else can be checked.
+MAX_ZIP_ENTRIES = 1000
+MAX_ZIP_DIRECTORY_BYTES = MAX_ZIP_ENTRIES * 1024
 PICKLE_LIMITS = Limits()
 
 _STORAGES = {
@@ -197,13 +206,20 @@ class _Reader:
         if not all(type(d) is int and 0 <= d < 2**31 for d in size + stride) or offset < 0:
             raise PickleRefused("it describes a tensor with negative or huge sizes")
         n = storage.data.numel()
+        if math.prod(size) > MAX_ELEMENTS:
+            raise PickleRefused(
+                f"it describes a tensor of more than {MAX_ELEMENTS:,} elements; LeNet-5's largest has 48,000"
+            )
         if math.prod(size) > 0:
             last = offset + sum((d - 1) * s for d, s in zip(size, stride))
             if last >= n:
                 raise PickleRefused("it describes a tensor larger than its data")
         elif offset > n:
             raise PickleRefused("it describes a tensor outside its data")
-        return torch.as_strided(storage.data, size, stride, offset)
+        try:
+            return torch.as_strided(storage.data, size, stride, offset)
+        except Exception:  # torch's own checks (overflow and the like) on a layout it rejects
+            raise PickleRefused("it describes a tensor's layout torch cannot build") from None
 
 
 def _itemsize(dtype: torch.dtype) -> int:
@@ -236,7 +252,38 @@ def _read_pickle(
 
 
 # -- the zip format ---------------------------------------------------------------------------
+# signature, disks, entries here and in all, directory size and offset, comment length
+_EOCD = struct.Struct("<4s4H2LH")
+_EOCD64_LOCATOR = struct.Struct("<4sLQL")
+_EOCD64 = struct.Struct("<4sQ2H2L4Q")
+
+
+def check_zip_directory(data: bytes) -> None:
+    """Refuse a zip whose end record declares more entries or a larger central directory than
+    a LeNet-5 file could have, reading only that record. The record is found as zipfile finds
+    it, so the figures checked are the ones zipfile would use; a zip without one is left to
+    zipfile to refuse."""
+    pos = len(data) - _EOCD.size
+    if not (pos >= 0 and data[pos : pos + 4] == b"PK\x05\x06" and data[-2:] == b"\0\0"):
+        pos = data.rfind(b"PK\x05\x06", max(0, len(data) - _EOCD.size - 0xFFFF))  # after a comment
+        if pos < 0 or pos + _EOCD.size > len(data):
+            return
+    _, _, _, here, total, size, _, _ = _EOCD.unpack_from(data, pos)
+    entries = max(here, total)
+    loc = pos - _EOCD64_LOCATOR.size
+    if loc >= 0 and data[loc : loc + 4] == b"PK\x06\x07":
+        rec = loc - _EOCD64.size
+        if rec >= 0 and data[rec : rec + 4] == b"PK\x06\x06":
+            fields = _EOCD64.unpack_from(data, rec)
+            entries, size = max(fields[6], fields[7]), fields[8]
+    if entries > MAX_ZIP_ENTRIES:
+        raise PtError(f"it is a zip of {entries:,} entries; torch.save writes a few dozen for LeNet-5")
+    if size > MAX_ZIP_DIRECTORY_BYTES:
+        raise PtError(f"its zip directory takes {size / 2**20:.1f} MB; torch.save writes a few kB for LeNet-5")
+
+
 def _read_zip(data: bytes, max_inflated: int, cancel: Callable[[], bool] | None) -> Any:
+    check_zip_directory(data)
     try:
         z = zipfile.ZipFile(io.BytesIO(data))
         infos = z.infolist()
@@ -367,4 +414,4 @@ def read_pt(data: bytes, max_inflated: int, cancel: Callable[[], bool] | None = 
     raise PtError("it is not a PyTorch weights file")
 
 
-__all__ = ["MAX_STORAGE_BYTES", "PtError", "UnusableTensor", "read_pt"]
+__all__ = ["MAX_STORAGE_BYTES", "MAX_ZIP_ENTRIES", "PtError", "UnusableTensor", "check_zip_directory", "read_pt"]

@@ -30,7 +30,7 @@ from lenet_draw.atomic import write_atomic, write_bytes_atomic
 from lenet_draw.errors import LoadCancelled, WeightsError
 from lenet_draw.model import LeNet5
 from lenet_draw.pickle_reader import PickleCancelled
-from lenet_draw.ptfile import PtError, UnusableTensor, read_pt
+from lenet_draw.ptfile import PtError, UnusableTensor, check_zip_directory, read_pt
 
 #: Files larger than this are refused before reading: LeNet-5's weights take about 250 kB.
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -317,6 +317,10 @@ def _check_zip_size(data: bytes, name: str) -> None:
 
     (What an entry really inflates to is bounded again while it is read, in ``ptfile``.)
     """
+    try:
+        check_zip_directory(data)  # first: zipfile parses the whole directory, however large
+    except PtError as exc:
+        raise WeightsError(f"{name} is not a readable weights file ({exc.reason}).") from None
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             total = sum(max(0, i.file_size) for i in z.infolist())
