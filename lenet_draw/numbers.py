@@ -155,9 +155,33 @@ class NumberReader:
         # Boxes in the picture's own pixels (image_to_ink may have shrunk a large picture).
         w, h = image.size if isinstance(image, Image.Image) else (ink.shape[1], ink.shape[0])
         kx, ky = w / ink.shape[1], h / ink.shape[0]
-        return self._read(
-            pieces, lambda b: ((x0 + b[0] / f) * kx, (y0 + b[1] / f) * ky, (x0 + b[2] / f) * kx, (y0 + b[3] / f) * ky)
-        )
+
+        def place(b: Box) -> Box:
+            return ((x0 + b[0] / f) * kx, (y0 + b[1] / f) * ky, (x0 + b[2] / f) * kx, (y0 + b[3] / f) * ky)
+
+        found = self._read_path(pieces, place)
+        if found is None:
+            return None
+        reading, ordered, path = found
+        height = segment.line_height(ordered)
+        # As for a pen stroke: a whole blob narrower than the line that reads badly may be two
+        # digits touching (two 1s, a 1 and a 9), which are only cut when the blob is wide.
+        doubtful = [
+            blob
+            for (i, j), d in zip(path, reading.digits)
+            if j == i + 1
+            and d.confidence < RECUT_BELOW
+            and ordered[i].box[2] - ordered[i].box[0] >= RECUT_WIDTH * height
+            and (blob := _whole_blob(ordered, i)) is not None
+        ]
+        if not doubtful:
+            return reading
+        for blob in doubtful:
+            pieces = segment.recut_blob(pieces, blob)
+        if len(pieces) > segment.MAX_INK_PIECES:
+            return reading
+        again = self._read_path(pieces, place)
+        return reading if again is None else again[0]
 
     def _render(self, pieces: Sequence[Piece]) -> Stages | None:
         if pieces[0].ink is not None:
@@ -269,6 +293,16 @@ def _joined(pieces: Sequence[Piece], path: Sequence[tuple[int, int]]) -> set[int
         if p.strokes and p.link is not None:
             owner.setdefault(p.link[0], set()).add(held.get(i, -1))
     return {k for digits in owner.values() if len(digits) > 1 for k in digits if k >= 0}
+
+
+def _whole_blob(pieces: Sequence[Piece], i: int) -> int | None:
+    """The blob number of piece ``i`` when it is a whole blob of a picture (not cut into parts)."""
+    link = pieces[i].link
+    if link is None or pieces[i].ink is None:
+        return None
+    if any(p.link is not None and p.link[0] == link[0] and p is not pieces[i] for p in pieces):
+        return None
+    return link[0]
 
 
 def _whole_stroke(pieces: Sequence[Piece], i: int) -> int | None:

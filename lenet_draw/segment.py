@@ -316,10 +316,11 @@ def label_components(mask: np.ndarray) -> tuple[np.ndarray, int]:
     return out, int(label.max())
 
 
-def _column_cuts(ink: np.ndarray) -> list[int]:
-    """Columns where a blob wider than tall may be cut: minima of its vertical projection."""
+def _column_cuts(ink: np.ndarray, narrow: bool = False) -> list[int]:
+    """Columns where a blob wider than tall may be cut: minima of its vertical projection.
+    With ``narrow``, a narrower blob is cut too (see ``recut_blob``)."""
     h, w = ink.shape
-    if w <= WIDE_STROKE * h or w < 6:
+    if (w <= WIDE_STROKE * h and not narrow) or w < 6:
         return []
     col = ink.sum(axis=0)
     col = np.convolve(col, np.ones(3) / 3.0, mode="same")
@@ -378,17 +379,37 @@ def framed_pieces_from_ink(ink: np.ndarray) -> tuple[list[Piece], tuple[float, f
     for c in kept:
         y0, y1, x0, x1 = top[c], bottom[c], left[c], right[c]
         blob = np.where(labels[y0:y1, x0:x1] == c, ink[y0:y1, x0:x1], 0.0).astype(np.float32)
-        bounds = [0, *_column_cuts(blob), blob.shape[1]]
-        for k, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
-            part = blob[:, a:b]
-            rows = np.flatnonzero(part.any(axis=1))
-            if len(rows) == 0:
-                continue
-            part = part[rows[0] : rows[-1] + 1]
-            box = (float(x0 + a), float(y0 + rows[0]), float(x0 + b), float(y0 + rows[-1] + 1))
-            out.append(Piece(box=box, key=_key(part) ^ hash(box), ink=part, link=(int(c), k)))
+        out += _blob_parts(blob, float(x0), float(y0), int(c))
     _check_count(len(out), "pieces")
     return out, frame
+
+
+def _blob_parts(blob: np.ndarray, x0: float, y0: float, c: int, narrow: bool = False) -> list[Piece]:
+    """A blob's ink (its box at x0, y0) cut at its column minima into pieces of blob ``c``."""
+    bounds = [0, *_column_cuts(blob, narrow), blob.shape[1]]
+    out = []
+    for k, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+        part = blob[:, a:b]
+        rows = np.flatnonzero(part.any(axis=1))
+        if len(rows) == 0:
+            continue
+        part = part[rows[0] : rows[-1] + 1]
+        box = (x0 + a, y0 + float(rows[0]), x0 + b, y0 + float(rows[-1] + 1))
+        out.append(Piece(box=box, key=_key(part) ^ hash(box), ink=part, link=(c, k)))
+    return out
+
+
+def recut_blob(pieces: Sequence[Piece], blob: int) -> list[Piece]:
+    """``pieces`` with the whole blob number ``blob`` cut at its column minima however narrow it
+    is: two 1s or a 1 and a 9 touching in a scan are narrower than WIDE_STROKE, and are cut
+    only when they read badly whole (see ``numbers.NumberReader``)."""
+    out: list[Piece] = []
+    for p in pieces:
+        if p.link is not None and p.link[0] == blob and p.ink is not None:
+            out += _blob_parts(p.ink, p.box[0], p.box[1], blob, narrow=True)
+        else:
+            out.append(p)
+    return out
 
 
 def compose_ink(pieces: Sequence[Piece]) -> np.ndarray:

@@ -131,6 +131,39 @@ def test_a_scan_of_touching_digits_is_not_cut_inside_a_digit(engine, mnist_test,
     assert got.text == text, describe(got)
 
 
+def test_a_narrow_blob_is_cut_only_when_asked():
+    """Two bars touching at their feet make one blob narrower than it is tall: it is not cut
+    when pieces are made, and recut_blob cuts it between the bars."""
+    ink = np.zeros((40, 30), np.float32)
+    ink[2:38, 4:8] = 1.0
+    ink[2:38, 20:24] = 1.0
+    ink[34:38, 4:24] = 1.0
+    pieces = segment.pieces_from_ink(ink)
+    assert len(pieces) == 1
+    parts = segment.recut_blob(pieces, pieces[0].link[0])
+    assert len(parts) >= 2
+    assert [p.link for p in parts] == [(pieces[0].link[0], k) for k in range(len(parts))]
+    assert min(p.box[0] for p in parts) == pieces[0].box[0] and max(p.box[2] for p in parts) == pieces[0].box[2]
+    # (Boxes are in the ink's own frame: the bars stand at 0-4 and 16-20.) Each bar apart.
+    assert parts[0].box[2] <= 16 and parts[-1].box[0] >= 4
+    assert all(p.box[2] - p.box[0] < 20 for p in parts)
+
+
+@pytest.mark.parametrize(
+    "idx, text",
+    [([7234, 3650, 6644, 3786], "8011"), ([3789, 1217, 6476, 2208], "1958"), ([5465, 3913, 7344, 788], "7219")],
+)
+def test_a_scanned_one_touching_its_neighbour_is_cut_when_they_read_badly_whole(engine, mnist_test, idx, text):
+    """A 1 and the digit beside it touch in a scan: one blob narrower than the line, never cut
+    for being wide. It read as one digit ("801", "658", "721"); as for a joined pen stroke, a
+    whole blob that reads badly is cut at its column minima and the number read again."""
+    from lenet_draw.bench.number_pictures import picture
+
+    assert "".join(str(int(mnist_test.labels[i])) for i in idx) == text
+    got = NumberReader(engine).read_image(picture([mnist_test.images[i] for i in idx], 0.0))
+    assert got.text == text, describe(got)
+
+
 def test_a_one_touching_a_seven(reader):
     one = np.array(resample([(0.3, 0.17), (0.3, 0.83)]))
     seven = np.array(resample([(0.3, 0.2), (0.75, 0.2), (0.5, 0.83)]))
