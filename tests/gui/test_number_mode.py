@@ -288,6 +288,24 @@ def test_a_picture_opened_in_number_mode_is_read_as_a_number(number_window, qtbo
     assert_views_show(w, w.engine.predict_stages(w.number_mode.reading.digits[2].stages))
 
 
+def test_a_scan_of_touching_digits_opened_in_number_mode_reads_each_digit(number_window, qtbot, tmp_path, mnist_test):
+    """MNIST test digits as scanned, set side by side so that the two 1s touch each other:
+    opened in Number mode, the strip shows all four digits, each with its box on the pad."""
+    from lenet_draw.bench.number_pictures import picture
+
+    idx = [7234, 3650, 6644, 3786]
+    assert "".join(str(int(mnist_test.labels[i])) for i in idx) == "8011"
+    path = tmp_path / "scan.png"
+    picture([mnist_test.images[i] for i in idx], 0.0).save(path)
+    w = number_window
+    assert w.open_image(path)
+    settle(qtbot, w)
+    assert w.number_mode.strip.number.text() == "8011"
+    boxes = [d.box for d in w.number_mode.reading.digits]
+    assert [b[0] for b in boxes] == sorted(b[0] for b in boxes)
+    assert all(0.0 <= b[0] < b[2] <= w.canvas.aspect for b in boxes)
+
+
 def test_a_picture_opened_in_digit_mode_stays_one_digit(window, qtbot, tmp_path):
     assert window.open_image(number_picture("7", tmp_path / "d.png", size=(150, 150)))
     settle(qtbot, window)
