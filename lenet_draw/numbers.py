@@ -124,12 +124,8 @@ class NumberReader:
         height = segment.line_height(ordered)
         doubtful = [
             stroke
-            for (i, j), d in zip(path, reading.digits)
-            if j == i + 1
-            and d.confidence < RECUT_BELOW
-            and d.box[2] - d.box[0] >= RECUT_WIDTH * height
-            and (stroke := _whole_stroke(ordered, i)) is not None
-            and not (drawing and stroke == len(clean) - 1)
+            for stroke in _read_badly_whole(reading, ordered, path, _whole_stroke)
+            if not (drawing and stroke == len(clean) - 1)
         ]
         if not doubtful:
             return reading
@@ -163,17 +159,9 @@ class NumberReader:
         if found is None:
             return None
         reading, ordered, path = found
-        height = segment.line_height(ordered)
         # As for a pen stroke: a whole blob narrower than the line that reads badly may be two
         # digits touching (two 1s, a 1 and a 9), which are only cut when the blob is wide.
-        doubtful = [
-            blob
-            for (i, j), d in zip(path, reading.digits)
-            if j == i + 1
-            and d.confidence < RECUT_BELOW
-            and ordered[i].box[2] - ordered[i].box[0] >= RECUT_WIDTH * height
-            and (blob := _whole_blob(ordered, i)) is not None
-        ]
+        doubtful = _read_badly_whole(reading, ordered, path, _whole_blob)
         if not doubtful:
             return reading
         for blob in doubtful:
@@ -293,6 +281,26 @@ def _joined(pieces: Sequence[Piece], path: Sequence[tuple[int, int]]) -> set[int
         if p.strokes and p.link is not None:
             owner.setdefault(p.link[0], set()).add(held.get(i, -1))
     return {k for digits in owner.values() if len(digits) > 1 for k in digits if k >= 0}
+
+
+def _read_badly_whole(
+    reading: NumberReading,
+    ordered: Sequence[Piece],
+    path: Sequence[tuple[int, int]],
+    whole: Callable[[Sequence[Piece], int], int | None],
+) -> list[int]:
+    """The strokes or blobs (``whole``: piece -> its number when it is a whole stroke or blob)
+    read alone as a digit under RECUT_BELOW while at least RECUT_WIDTH line heights wide: two
+    digits joined in one stroke, or touching in one blob, read so."""
+    height = segment.line_height(ordered)
+    return [
+        n
+        for (i, j), d in zip(path, reading.digits)
+        if j == i + 1
+        and d.confidence < RECUT_BELOW
+        and ordered[i].box[2] - ordered[i].box[0] >= RECUT_WIDTH * height
+        and (n := whole(ordered, i)) is not None
+    ]
 
 
 def _whole_blob(pieces: Sequence[Piece], i: int) -> int | None:

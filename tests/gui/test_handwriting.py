@@ -2,6 +2,7 @@
 a click on the bar, draw again and read right; take a correction back; restart; export."""
 
 import json
+import zipfile
 
 import pytest
 from guihelpers import settle
@@ -9,10 +10,14 @@ from PySide6.QtCore import Qt
 
 from lenet_draw.gui.testing import draw_strokes
 from lenet_draw.sample_digits import resample
+from lenet_draw.samples import MAX_PROBLEMS_SHOWN
 
 #: One writer's 1: a long, nearly flat flag (about 20 degrees) up to the top, then the downstroke.
 #: Flatter than most people's flagged ones, it lies where a 1 and a 7 meet: the bundled weights
 #: read a 7 (measured: 7 at 85%, shifted and shrunk 7 at 75%), which this writer corrects.
+#: Hostile samples (a huge integer) beside a good one, for the start-up and import tests.
+ONE = {"label": 1, "strokes": [[[0.5, 0.1], [0.5, 0.9]]]}
+HUGE_SAMPLE = '{"label":1,"strokes":[[[0.5,0.1],[1' + "0" * 400 + ",0.9]]]}"
 EURO_ONE = [resample([(0.20, 0.27), (0.53, 0.17)]), resample([(0.53, 0.17), (0.47, 0.83)])]
 
 
@@ -220,3 +225,37 @@ def test_an_adaptation_waits_while_the_pen_is_down_and_finishes_once_it_lifts(qt
     send_mouse(w.canvas, QEvent.Type.MouseButtonRelease, stroke[-1], left, Qt.MouseButton.NoButton)
     qtbot.waitUntil(lambda: bool(done), timeout=60000)
     assert w.handwriting.count() == 1
+
+
+def test_a_sample_with_a_huge_integer_is_skipped_when_the_window_starts(qtbot, make_window, dialogs, data_dir):
+    data_dir.mkdir(parents=True)
+    (data_dir / "a-good.json").write_text(json.dumps(ONE))
+    (data_dir / "b-huge.json").write_text(HUGE_SAMPLE)
+    w = make_window()
+    assert [s.name for s in w.handwriting.samples] == ["a-good.json"]
+    assert w.handwriting.problems == ["b-huge.json: stroke 1 holds a number too large to be a coordinate."]
+    assert "b-huge.json: stroke 1 holds a number too large" in w.statusBar().currentMessage()
+    assert not dialogs.errors
+    assert (data_dir / "b-huge.json").read_text() == HUGE_SAMPLE  # skipped, not deleted or rewritten
+
+
+def test_importing_a_zip_of_many_bad_samples_shows_a_bounded_list(qtbot, make_window, dialogs, tmp_path):
+    w = make_window()
+    src = tmp_path / "many.zip"
+    with zipfile.ZipFile(src, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("good.json", json.dumps(ONE))
+        for i in range(100):
+            z.writestr(f"bad{i:03d}.json", '{"strokes": []}')
+    dialogs.open_answer = str(src)
+    before = w.handwriting.count()
+    w.import_samples_action.trigger()
+    qtbot.waitUntil(lambda: w.handwriting.idle(), timeout=60000)
+    assert len(dialogs.errors) == 1
+    title, text = dialogs.errors[0]
+    lines = text.split("\n")
+    assert title == "Some samples were skipped"
+    assert lines[:MAX_PROBLEMS_SHOWN] == [
+        f"bad{i:03d}.json: its label must be a digit 0 to 9, not None." for i in range(MAX_PROBLEMS_SHOWN)
+    ]
+    assert lines[MAX_PROBLEMS_SHOWN:] == [f"{100 - MAX_PROBLEMS_SHOWN} more files were skipped as well."]
+    assert w.handwriting.count() == before + 1  # the good one was still imported
