@@ -167,6 +167,8 @@ class NumberMode(QObject):
         self.active = False
         self._newest_index = 0
         self._shown: list[tuple] = []  # the marks the pad shows (see _marks)
+        self._laid: dict[tuple, list] = {}  # the last few layouts of marks (see _layout)
+        self._label_widths: dict[tuple[float, str], float] = {}
         self._image_reading: tuple | None = None  # (picture, weights, its reading in pad units, problem)
         self.problem = ""  # why the pad is not read as a number ("" when it is, or is empty)
         self.request = lambda: None  # set by the window: ask for a prediction pass
@@ -345,18 +347,38 @@ class NumberMode(QObject):
         """Where each mark's box outline and label are painted on the pad ``r`` (widget pixels),
         as (x, y, width, height) tuples. A label sits under its box, or when it would overlap a
         neighbour's label (digits written close together, or a digit cut in two), one line
-        lower, or above the box: each label stays readable."""
+        lower, or above the box: each label stays readable.
+
+        A move asks for the same layout up to three times (the marks before, after, and to
+        paint), so the last few are kept, with each label's width at the pad's size."""
+        key = (r.getRect(), tuple(marks))
+        hit = self._laid.get(key)
+        if hit is None:
+            if len(self._laid) >= 4:
+                self._laid.pop(next(iter(self._laid)))
+            hit = self._laid[key] = self._place_marks(r, marks)
+        return hit
+
+    def _label_width(self, r: QRectF, label: str) -> float:
+        key = (r.height(), label)
+        width = self._label_widths.get(key)
+        if width is None:
+            if len(self._label_widths) > 512:
+                self._label_widths.clear()
+            width = self._label_widths[key] = QFontMetricsF(self._label_font(r)).horizontalAdvance(label) + 8
+        return width
+
+    def _place_marks(self, r: QRectF, marks: list[tuple]) -> list[tuple[tuple, tuple]]:
         s = r.height()
         m = PEN_WIDTH / 2
         line = s / 12
-        metrics = QFontMetricsF(self._label_font(r))
         outlines = [
             QRectF(r.x() + (x0 - m) * s, r.y() + (y0 - m) * s, (x1 - x0 + 2 * m) * s, (y1 - y0 + 2 * m) * s)
             for (x0, y0, x1, y1), *_ in marks
         ]
         placed: list[QRectF] = []
         for i, (outline, (_, label, *_)) in enumerate(zip(outlines, marks)):
-            width = metrics.horizontalAdvance(label) + 8
+            width = self._label_width(r, label)
             x = outline.center().x() - width / 2
             below = [outline.bottom() + 2 + k * line for k in range(3)]
             above = [outline.top() - 2 - (k + 1) * line for k in range(2)]
