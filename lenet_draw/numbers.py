@@ -123,9 +123,7 @@ class NumberReader:
         reading, ordered, path = found
         height = segment.line_height(ordered)
         doubtful = [
-            stroke
-            for stroke in _read_badly_whole(reading, ordered, path, _whole_stroke)
-            if not (drawing and stroke == len(clean) - 1)
+            stroke for stroke in _read_badly_whole(reading, ordered, path) if not (drawing and stroke == len(clean) - 1)
         ]
         if not doubtful:
             return reading
@@ -161,7 +159,7 @@ class NumberReader:
         reading, ordered, path = found
         # As for a pen stroke: a whole blob narrower than the line that reads badly may be two
         # digits touching (two 1s, a 1 and a 9), which are only cut when the blob is wide.
-        doubtful = _read_badly_whole(reading, ordered, path, _whole_blob)
+        doubtful = _read_badly_whole(reading, ordered, path)
         if not doubtful:
             return reading
         for blob in doubtful:
@@ -283,15 +281,10 @@ def _joined(pieces: Sequence[Piece], path: Sequence[tuple[int, int]]) -> set[int
     return {k for digits in owner.values() if len(digits) > 1 for k in digits if k >= 0}
 
 
-def _read_badly_whole(
-    reading: NumberReading,
-    ordered: Sequence[Piece],
-    path: Sequence[tuple[int, int]],
-    whole: Callable[[Sequence[Piece], int], int | None],
-) -> list[int]:
-    """The strokes or blobs (``whole``: piece -> its number when it is a whole stroke or blob)
-    read alone as a digit under RECUT_BELOW while at least RECUT_WIDTH line heights wide: two
-    digits joined in one stroke, or touching in one blob, read so."""
+def _read_badly_whole(reading: NumberReading, ordered: Sequence[Piece], path: Sequence[tuple[int, int]]) -> list[int]:
+    """The whole pen strokes or blobs (by number) read alone as a digit under RECUT_BELOW while
+    at least RECUT_WIDTH line heights wide: two digits joined in one stroke, or touching in one
+    blob, read so."""
     height = segment.line_height(ordered)
     return [
         n
@@ -299,24 +292,15 @@ def _read_badly_whole(
         if j == i + 1
         and d.confidence < RECUT_BELOW
         and ordered[i].box[2] - ordered[i].box[0] >= RECUT_WIDTH * height
-        and (n := whole(ordered, i)) is not None
+        and (n := _whole(ordered, i)) is not None
     ]
 
 
-def _whole_blob(pieces: Sequence[Piece], i: int) -> int | None:
-    """The blob number of piece ``i`` when it is a whole blob of a picture (not cut into parts)."""
+def _whole(pieces: Sequence[Piece], i: int) -> int | None:
+    """The stroke or blob number of piece ``i`` when it is a whole pen stroke or a whole blob of
+    a picture (not cut into parts)."""
     link = pieces[i].link
-    if link is None or pieces[i].ink is None:
-        return None
-    if any(p.link is not None and p.link[0] == link[0] and p is not pieces[i] for p in pieces):
-        return None
-    return link[0]
-
-
-def _whole_stroke(pieces: Sequence[Piece], i: int) -> int | None:
-    """The stroke number of piece ``i`` when it is a whole pen stroke (not cut into parts)."""
-    link = pieces[i].link
-    if link is None or not pieces[i].strokes:
+    if link is None or (not pieces[i].strokes and pieces[i].ink is None):
         return None
     if any(p.link is not None and p.link[0] == link[0] and p is not pieces[i] for p in pieces):
         return None

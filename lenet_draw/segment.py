@@ -773,12 +773,12 @@ def contested(
     def blob_cuts(p: Sequence[tuple[int, int]]) -> float:
         """What a path pays for cutting blobs of a picture: a prior against cutting, not
         evidence that the cut is right, so left out when two paths are weighed for doubt."""
-        return sum(stroke_cut_cost(pieces, c) for c in p if any(q.ink is not None for q in pieces[c[0] : c[1]]))
+        return sum(stroke_cut_cost(pieces, c) for c in p) if pieces[0].ink is not None else 0.0
 
-    mine_cuts = blob_cuts(path) if BLOB_CUT_COST else 0.0
+    mine_cuts = blob_cuts(path)
     for i, j in path:
         alt = best_path(pieces, scores, height, touching, width, costs, frozenset([(i, j)]))
-        margin = alt.cost - path.cost - ((blob_cuts(alt) - mine_cuts) if BLOB_CUT_COST and alt else 0.0)
+        margin = alt.cost - path.cost - (blob_cuts(alt) - mine_cuts)
         # Written "not <" so that a NaN cost (weights that answer NaN) or no other path at all
         # (inf - inf) is no doubt about the cut.
         if not alt or not (margin < CONTESTED):

@@ -369,6 +369,9 @@ class NumberMode(QObject):
         return width
 
     def _place_marks(self, r: QRectF, marks: list[tuple]) -> list[tuple[tuple, tuple]]:
+        def clear(q: QRectF, of: list[QRectF]) -> bool:
+            return not any(q.adjusted(2, 0, -2, 0).intersects(o) for o in of)
+
         s = r.height()
         m = PEN_WIDTH / 2
         line = s / 12
@@ -389,10 +392,6 @@ class NumberMode(QObject):
                 if x < after <= x + width / 2 and after + width <= r.right():
                     spots.append(QRectF(after, y, width, line))
             others = outlines[:i] + outlines[i + 1 :]
-
-            def clear(q: QRectF, of: list[QRectF]) -> bool:
-                return not any(q.adjusted(2, 0, -2, 0).intersects(o) for o in of)
-
             # Free of other labels and of other boxes' outlines; else of other labels; else (no
             # room on the pad) under the box, as close to the pad's edge as it goes.
             text = next(
