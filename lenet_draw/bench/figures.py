@@ -355,7 +355,8 @@ def report(res: dict) -> str:
         if nl:
             out += [
                 f"number mode, {nl['digits']} digits, the last one written (read as {nl['read_as']}):",
-                _line("move to repaint", nl["move_to_repaint"]),
+                _line("move to the number painted", nl["move_to_number_shown"]),
+                _line("move to the digit panels painted too", nl["move_to_repaint"]),
                 _line("of which reading the number", nl["number_reading"]),
             ]
     pi = res["core"]

@@ -79,6 +79,7 @@ def measure_move_latency(
     stroke=None,
     keep_drawing: bool = False,
     stamps: list | None = None,
+    first_shown=None,
 ) -> dict:
     """Median and 99th percentile, in ms, of mouse move -> repainted bars and feature maps.
 
@@ -88,6 +89,9 @@ def measure_move_latency(
     to draw (default: a wavy stroke of ``moves + warmup + 1`` points); ``keep_drawing``: draw it
     over what the pad holds instead of clearing it first. ``stamps``: a list to which each
     measured move's (start, end), in ``time.perf_counter()`` seconds, is appended.
+    ``first_shown``: a function returning when (``time.perf_counter()``) something shown before
+    the panels was last handed to its view (Number mode's number); with it, the time from each
+    move to the end of the first repaint pass after that is reported as ``move_to_first_shown``.
     """
     app = QApplication.instance()
     canvas = window.canvas
@@ -125,6 +129,7 @@ def measure_move_latency(
         evidence = None
     before_ms: list[float] = []
     between_ms: list[float] = []
+    first_ms: list[float] = []
     paints = {w: 0 for w in watched}
     try:
         if not keep_drawing:
@@ -165,6 +170,15 @@ def measure_move_latency(
                     app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents)
             if i >= warmup and done:
                 samples.append((end - t0) * 1e3)
+                if first_shown is not None:
+                    at = first_shown()
+                    firsts = [
+                        e
+                        for s, e in zip(repaints.passes[n_passes:], repaints.ends[n_passes:])
+                        if at is not None and s >= at >= t0
+                    ]
+                    if firsts:
+                        first_ms.append((firsts[0] - t0) * 1e3)
                 if stamps is not None:
                     stamps.append((t0, end))
                 repaint_ms.append((end - shown_at[-1]) * 1e3)
@@ -198,4 +212,6 @@ def measure_move_latency(
     }
     if evidence is not None:  # with the evidence overlay on: until it showed the move's reading
         out["move_to_evidence_shown"] = summary_ms(evidence_ms)
+    if first_shown is not None:
+        out["move_to_first_shown"] = summary_ms(first_ms)
     return out

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QTabWidget, QVBoxLayout, QWidget
 
@@ -368,11 +368,19 @@ class MainWindow(FileHandling, WindowMenus, QMainWindow):
         img = self.canvas.image()
         if self.number_mode.active:  # read the number; the panels show its selected digit, as read
             t0 = time.perf_counter()
-            stages = self.number_mode.read()
-            return Request(strokes=[], stages=stages, preprocess_ms=(time.perf_counter() - t0) * 1e3)
+            self.number_mode.read()
+            ms = (time.perf_counter() - t0) * 1e3
+            self._paint_now()
+            return Request(strokes=[], stages=self.number_mode.selected_stages(), preprocess_ms=ms)
         if img is not None:
             return Request(strokes=[], image=img)
         return Request(strokes=self.canvas.strokes(), pen_width=self.canvas.pen_width)
+
+    def _paint_now(self) -> None:
+        """Paint what is waiting to be painted (the number, its boxes, the ink) now, not after
+        the selected digit's panels: the number is what the person watches while writing, and
+        the panels follow in the next repaint pass."""
+        QCoreApplication.sendPostedEvents(self, QEvent.Type.UpdateRequest)
 
     def _on_predicted(self, pred) -> None:
         self.panel.show_prediction(pred, self.number_mode.selected_doubt() if self.number_mode.active else "")

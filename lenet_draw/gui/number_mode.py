@@ -2,8 +2,10 @@
 
 The reading runs inside the window's one coalesced prediction pass: when the Predictor asks
 the window what to predict, the number is read (``NumberReader``, which rescores only the
-segments the newest ink touched) and the Predictor then predicts the selected digit for the
-bars, stages and feature maps. So a burst of mouse moves costs one reading, as in digit mode.
+segments the newest ink touched), the window paints the number and its boxes at once, and the
+Predictor then predicts the selected digit for the bars, stages and feature maps, painted in the
+next pass. So a burst of mouse moves costs one reading, as in digit mode, and the number the
+person watches while writing does not wait for the panels.
 
 Which digit the panels show: the one clicked (in the number or on the pad), until the drawing
 changes; while the person writes, the digit holding the newest stroke.
@@ -262,11 +264,9 @@ class NumberMode(QObject):
         self._image_reading = (image, weights, reading, "")
         return reading
 
-    def read(self):
-        """Read the pad (a drawing or an opened picture) now; returns the stages of the digit the
-        panels should show, as the number was read (None when there is none)."""
-        from lenet_draw.preprocess import with_crop_view
-
+    def read(self) -> None:
+        """Read the pad (a drawing or an opened picture) now, and show the number in the strip
+        and its boxes on the pad (``selected_stages`` then gives the panels their digit)."""
         image = self.canvas.image()
         strokes = [] if image is not None else self.canvas.strokes()
         if self._chosen is not None and (self.canvas.is_drawing() or self.canvas.document is not self._chosen_for):
@@ -288,6 +288,12 @@ class NumberMode(QObject):
         self.strip.show_reading(self.reading, self.selected, self.problem)
         self._repaint_marks(before)
         self.readingShown.emit(self.reading)
+
+    def selected_stages(self):
+        """The stages of the digit the panels should show, as the number was read (None when
+        there is none), with the "cropped" view of its own ink."""
+        from lenet_draw.preprocess import with_crop_view
+
         i = self.selected
         if self.reading is None or i is None:
             return None

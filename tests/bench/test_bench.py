@@ -28,6 +28,7 @@ def test_quick_bench_reports_every_figure(tmp_path, capsys, mnist_dir):
     assert la["quit"]["n"] == la["runs"] and math.isfinite(la["quit"]["median_ms"])
     number = res["gui"]["number_live_update"]
     assert number["read_as"] == "314159" and number["number_reading"]["n"] >= 50
+    assert number["move_to_number_shown"]["n"] >= 50
     text = capsys.readouterr().out
     for words in (
         "window accepts strokes",

@@ -4,8 +4,8 @@ click a digit, undo, switch modes."""
 import numpy as np
 import pytest
 from guihelpers import assert_views_show, on_screen, pixels, settle
-from PySide6.QtCore import QEvent, Qt
-from PySide6.QtWidgets import QToolButton
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtWidgets import QApplication, QToolButton
 
 from lenet_draw.gui.testing import DIGIT_STROKES, draw_stroke, draw_strokes, send_mouse
 
@@ -91,6 +91,43 @@ def test_the_number_updates_while_the_stroke_is_drawn(number_window, qtbot):
     assert seen and all(t.startswith("5") for t in seen)
     assert any(len(t) == 2 for t in seen)  # the second digit shows before the pen is lifted
     assert w.number_mode.strip.number.text() == "51"
+
+
+def test_while_writing_the_number_is_painted_before_the_panels_take_its_digit(number_window, qtbot):
+    """The number and its boxes, which the person watches while writing, are painted as soon as
+    they are read; the selected digit's panels follow in the next repaint. A digit's button just
+    added is painted where the strip lays it out."""
+    w = number_window
+    write(w, qtbot, "31")
+    strip = w.number_mode.strip
+    events: list[tuple] = []
+
+    class Watch(QObject):
+        def eventFilter(self, obj, ev):
+            if ev.type() == QEvent.Type.Paint:
+                if obj is strip.number:
+                    events.append(("number painted", obj.text()))
+                elif obj in strip.buttons:
+                    events.append(("button painted", strip.buttons.index(obj), obj.geometry()))
+            return False
+
+    watch = Watch()
+    QApplication.instance().installEventFilter(watch)
+    w.number_mode.readingShown.connect(lambda r: events.append(("read", r.text if r is not None else "")))
+    w.predictionShown.connect(lambda _p: events.append(("panels",)))
+    try:
+        draw_stroke(w.canvas, placed(4, 0.2 + 2 * 0.75)[0], process_every=1)
+        settle(qtbot, w)
+    finally:
+        QApplication.instance().removeEventFilter(watch)
+    # The first reading of three digits: its text is painted before the panels take a digit.
+    first = next(i for i, e in enumerate(events) if e[0] == "read" and len(e[1]) == 3)
+    panels = next(i for i in range(first, len(events)) if events[i][0] == "panels")
+    assert ("number painted", events[first][1]) in events[first:panels]
+    # The third button, shown by that reading, is first painted right of the second.
+    new_button = next(e for e in events if e[0] == "button painted" and e[1] == 2)
+    assert events.index(new_button) < panels
+    assert new_button[2].left() > strip.buttons[1].geometry().right()
 
 
 def test_clicking_a_digit_shows_it_in_the_panels(number_window, qtbot):
