@@ -17,7 +17,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt, QTimer, Sign
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QTabWidget, QVBoxLayout, QWidget
 
-from lenet_draw.gui import explain, handwriting, prefs
+from lenet_draw.gui import explain, handwriting, layout_guard, prefs
 from lenet_draw.gui.bars import PredictionPanel
 from lenet_draw.gui.canvas import Canvas
 from lenet_draw.gui.explanations import Explanations
@@ -456,8 +456,7 @@ class MainWindow(FileHandling, WindowMenus, QMainWindow):
                 return True
             ok = False  # altered since it was saved: restoring it could crash Qt
         else:
-            geo_ok = self.restoreGeometry(layout[0])
-            ok = self.restoreState(layout[1]) and geo_ok
+            ok = layout_guard.restore(self, self.settings, layout)
             self._layout_restored = ok
         if not ok:
             prefs.forget_layout(self.settings)

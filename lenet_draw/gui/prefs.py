@@ -12,16 +12,20 @@ that out once it has parsed every section, which ``unreadable`` makes it do firs
 The window layout is stored with a SHA-256 digest and restored only when the digest matches:
 Qt's ``QMainWindow.restoreState`` trusts the counts and sizes inside the bytes, and a few
 changed bytes in a saved state can crash the process (found by mutating a real saved state:
-2 of 41 mutants ended in a segmentation fault with Qt 6.11.3). Whatever Qt itself wrote is
-restored; anything else is forgotten.
+2 of 41 mutants ended in a segmentation fault with Qt 6.11.3). A layout damaged by accident is
+forgotten. The digest has no key, so a state forged with a matching digest still reaches Qt;
+each attempt is therefore marked while it runs (``restoring_layout``), and a start that finds
+the mark forgets the layout instead of dying on it again (``lenet_draw.gui.layout_guard``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import threading
 from pathlib import Path
+from typing import Iterator
 
 from PySide6.QtCore import QByteArray, QSettings
 
@@ -30,6 +34,8 @@ LAST_DIR_KEY = "lastDir"
 GEOMETRY_KEY = "geometry"
 STATE_KEY = "windowState"
 LAYOUT_DIGEST_KEY = "layoutDigest"
+#: Present while the saved layout is being restored; found at start, the last start died doing it.
+LAYOUT_RESTORING_KEY = "layoutRestoring"
 PEN_KEY = "penWidth"
 #: The pens the canvas offers (lenet_draw.gui.canvas.PEN_WIDTHS), and the one it starts with.
 PENS = ("thin", "medium", "thick")
@@ -141,9 +147,27 @@ def saved_layout(settings: QSettings) -> tuple[QByteArray, QByteArray] | None:
 
 
 def forget_layout(settings: QSettings) -> None:
-    for k in (GEOMETRY_KEY, STATE_KEY, LAYOUT_DIGEST_KEY):
+    for k in (GEOMETRY_KEY, STATE_KEY, LAYOUT_DIGEST_KEY, LAYOUT_RESTORING_KEY):
         settings.remove(k)
     settings.sync()
+
+
+@contextlib.contextmanager
+def restoring_layout(settings: QSettings) -> Iterator[None]:
+    """Mark, on disk, that the saved layout is being restored, for as long as the block runs:
+    a crash inside it leaves the mark for the next start to find."""
+    settings.setValue(LAYOUT_RESTORING_KEY, True)
+    settings.sync()
+    try:
+        yield
+    finally:
+        settings.remove(LAYOUT_RESTORING_KEY)
+        settings.sync()
+
+
+def died_restoring_layout(settings: QSettings) -> bool:
+    """Whether the last start ended while it restored the saved layout."""
+    return settings.contains(LAYOUT_RESTORING_KEY)
 
 
 def _names(paths: list[str]) -> str:
@@ -268,7 +292,10 @@ def check(settings: QSettings) -> list[str]:
         settings.setProperty(_ACCESS_PROPERTY, True)  # said once per settings object
         notes.append(f"The settings file {name} cannot be read or written, so changes made now will not be remembered.")
     notes += _check_recent(settings)
-    if has_layout(settings) and saved_layout(settings) is None:
+    if died_restoring_layout(settings):
+        forget_layout(settings)
+        notes.append(LAYOUT_DIED_NOTE)
+    elif has_layout(settings) and saved_layout(settings) is None:
         forget_layout(settings)
         notes.append(LAYOUT_NOTE)
     if settings.contains(LAST_DIR_KEY) and not last_dir(settings):
@@ -280,6 +307,7 @@ def check(settings: QSettings) -> list[str]:
 
 
 LAYOUT_NOTE = "The saved window layout could not be used, so the default layout is shown."
+LAYOUT_DIED_NOTE = "The last start ended while it restored the saved window layout, so it was forgotten and the default layout is shown."
 
 
 NUMBER_MODE_KEY = "numberMode"

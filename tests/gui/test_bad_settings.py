@@ -336,6 +336,56 @@ def test_a_layout_qt_refuses_is_forgotten(qtbot, tmp_path, fresh_engine, dialogs
     assert_works(qtbot, w)
 
 
+#: A start in a child process: the window built over the settings file at argv[1], its saved
+#: layout restored as run_app does, with Qt's restoreState made to crash (a segmentation fault,
+#: as a forged state with a matching digest did in Qt 6.11.3) or never return.
+DYING_START = """
+import os, signal, sys, time
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+from lenet_draw.gui import layout_guard
+from lenet_draw.gui.main_window import MainWindow
+if sys.argv[2] == "crash":
+    MainWindow.restoreState = lambda self, state: os.kill(os.getpid(), signal.SIGSEGV)
+else:
+    layout_guard.GIVE_UP_S = 1.0
+    MainWindow.restoreState = lambda self, state: time.sleep(600)
+app = QApplication([])
+w = MainWindow(None, settings=QSettings(sys.argv[1], QSettings.Format.IniFormat))
+w.restore_layout()
+print("restored")
+"""
+
+
+@pytest.mark.parametrize("how", ["crash", "hang"])
+def test_a_start_that_died_restoring_the_layout_forgets_it(qtbot, tmp_path, fresh_engine, dialogs, how):
+    """A saved state that kills Qt (the digest keeps out accidents, not a forger) costs one start:
+    the next one finds the attempt unfinished, forgets the layout and says so. A restore that
+    never returns ends the process after ``layout_guard.GIVE_UP_S`` instead of freezing it."""
+    import subprocess
+    import sys
+
+    path, _ = saved_by_a_window(
+        qtbot, fresh_engine, QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), dialogs
+    )
+    child = subprocess.run([sys.executable, "-c", DYING_START, path, how], capture_output=True, text=True, timeout=120)
+    assert child.returncode != 0 and "restored" not in child.stdout
+    w = build(qtbot, fresh_engine, QSettings(path, QSettings.Format.IniFormat), dialogs)
+    assert message(w) == prefs.LAYOUT_DIED_NOTE
+    assert w.maps_dock.isVisible() and w.size() == QSize(1280, 800)  # the default layout
+    assert not prefs.has_layout(w.settings) and not prefs.died_restoring_layout(w.settings)
+    assert_works(qtbot, w)
+
+
+def test_a_layout_restored_to_the_end_leaves_no_mark(qtbot, tmp_path, fresh_engine, dialogs):
+    path, size = saved_by_a_window(
+        qtbot, fresh_engine, QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), dialogs
+    )
+    w = build(qtbot, fresh_engine, QSettings(path, QSettings.Format.IniFormat), dialogs)
+    assert w.size() == size and not QSettings(path, QSettings.Format.IniFormat).contains(prefs.LAYOUT_RESTORING_KEY)
+
+
 # --------------------------------------------------------------------------- anything at all
 
 _file_numbers = itertools.count()
