@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import math
-import struct
 import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from typing import Any, Callable, Iterator
 import torch
 
 from lenet_draw.pickle_reader import Limits, PickleCancelled, PickleRefused, loads
+from lenet_draw.zip_directory import declared
 
 #: Every storage together, inflated, at most this many bytes (LeNet-5 in float64: 0.5 MB).
 MAX_STORAGE_BYTES = 16 * 1024 * 1024
@@ -252,34 +252,16 @@ def _read_pickle(
 
 
 # -- the zip format ---------------------------------------------------------------------------
-# signature, disks, entries here and in all, directory size and offset, comment length
-_EOCD = struct.Struct("<4s4H2LH")
-_EOCD64_LOCATOR = struct.Struct("<4sLQL")
-_EOCD64 = struct.Struct("<4sQ2H2L4Q")
-
-
 def check_zip_directory(data: bytes) -> None:
     """Refuse a zip whose end record declares more entries or a larger central directory than
-    a LeNet-5 file could have, reading only that record. The record is found as zipfile finds
-    it, so the figures checked are the ones zipfile would use; a zip without one is left to
-    zipfile to refuse."""
-    pos = len(data) - _EOCD.size
-    if not (pos >= 0 and data[pos : pos + 4] == b"PK\x05\x06" and data[-2:] == b"\0\0"):
-        pos = data.rfind(b"PK\x05\x06", max(0, len(data) - _EOCD.size - 0xFFFF))  # after a comment
-        if pos < 0 or pos + _EOCD.size > len(data):
-            return
-    _, _, _, here, total, size, _, _ = _EOCD.unpack_from(data, pos)
-    entries = max(here, total)
-    loc = pos - _EOCD64_LOCATOR.size
-    if loc >= 0 and data[loc : loc + 4] == b"PK\x06\x07":
-        rec = loc - _EOCD64.size
-        if rec >= 0 and data[rec : rec + 4] == b"PK\x06\x06":
-            fields = _EOCD64.unpack_from(data, rec)
-            entries, size = max(fields[6], fields[7]), fields[8]
-    if entries > MAX_ZIP_ENTRIES:
-        raise PtError(f"it is a zip of {entries:,} entries; torch.save writes a few dozen for LeNet-5")
-    if size > MAX_ZIP_DIRECTORY_BYTES:
-        raise PtError(f"its zip directory takes {size / 2**20:.1f} MB; torch.save writes a few kB for LeNet-5")
+    a LeNet-5 file could have, reading only that record (``zip_directory.declared``)."""
+    found = declared(data)
+    if found is None:
+        return
+    if found.entries > MAX_ZIP_ENTRIES:
+        raise PtError(f"it is a zip of {found.entries:,} entries; torch.save writes a few dozen for LeNet-5")
+    if found.size > MAX_ZIP_DIRECTORY_BYTES:
+        raise PtError(f"its zip directory takes {found.size / 2**20:.1f} MB; torch.save writes a few kB for LeNet-5")
 
 
 def _read_zip(data: bytes, max_inflated: int, cancel: Callable[[], bool] | None) -> Any:

@@ -2,7 +2,8 @@
 
 A sample file holds one JSON object, ``{"label": 7, "strokes": [[[x, y], ...], ...]}``, with
 x, y in pad units ((0, 0) top left, (1, 1) bottom right) and an optional third value per
-point, the pen's pressure. Other keys are allowed and kept. The window and
+point, the pen's pressure. Other keys are allowed and kept, up to ``MAX_EXTRA_BYTES`` of them
+(the window writes ``read_as`` and ``created``; a newer version may write more). The window and
 ``lenet-draw adapt`` read and write the same files. A file that is not a sample gets one
 sentence and is skipped; the others are still read. No torch, no Qt.
 """
@@ -22,21 +23,36 @@ import numpy as np
 
 from lenet_draw.atomic import write_atomic, write_bytes_atomic
 from lenet_draw.regular_file import NotRegular, TooLarge, open_regular, read_regular, refusal
+from lenet_draw.zip_directory import TAIL_BYTES, declared
 
 #: A sample file larger than this is refused unread: a digit is a few thousand points at most.
 MAX_SAMPLE_BYTES = 4 * 1024 * 1024
 #: Points in one sample, all strokes together.
 MAX_POINTS = 100_000
+#: JSON lists and objects in one sample file, counted before it is decoded: a list per point, one
+#: per stroke, one for the strokes and the sample's own object. An empty object or list costs
+#: 3 bytes of text and about 60 bytes once decoded, so a count is the only way to bound a file
+#: of nothing but ``{},{},...`` before decoding it.
+MAX_CONTAINERS = 2 * MAX_POINTS + 2
+#: Keys other than label and strokes one sample keeps, as ``write_sample`` writes them (compact
+#: JSON). The window writes a few dozen bytes (``read_as``, ``created``).
+MAX_EXTRA_BYTES = 64 * 1024
 #: What an import reads from one zip at most: files, and bytes once decompressed (the sizes the
 #: zip declares, which reading enforces). Ten thousand drawings is far more than a person corrects;
 #: the caps keep a small crafted zip from decompressing gigabytes.
 MAX_IMPORT_FILES = 10_000
 MAX_IMPORT_BYTES = 64 * 1024 * 1024
-#: Points an import decodes at most, all files together (a point is a JSON list, and lists are
-#: counted before a file is decoded, at the speed of a byte search).
+#: Points an import decodes at most, all files together (a point is a JSON list; lists and objects
+#: are counted before a file is decoded, at the speed of a byte search, and count alike here).
 MAX_IMPORT_POINTS = 2_000_000
 #: A zip of samples larger than this is refused unopened: 10,000 drawings take a few MB.
 MAX_IMPORT_ZIP_BYTES = 64 * 1024 * 1024
+#: Entries and bytes of central directory a zip of samples may have, checked from its end record
+#: before zipfile parses the directory (about 0.6 kB an entry, held until the zip is closed, and
+#: seconds for a few hundred thousand). Room for MAX_IMPORT_FILES samples, each with the
+#: ``__MACOSX/._`` companion macOS's Finder may add, and their folders: about 130 bytes an entry.
+MAX_IMPORT_ENTRIES = 3 * MAX_IMPORT_FILES
+MAX_IMPORT_DIRECTORY_BYTES = 4 * 1024 * 1024
 #: Sentences about skipped files shown at most; the rest are counted in one more line (a zip of
 #: thousands of bad files would otherwise fill a dialog taller than any screen).
 MAX_PROBLEMS_SHOWN = 20
@@ -107,19 +123,52 @@ def _check(doc: Any, where: str) -> Sample:
             raise SampleError(f"{prefix}stroke {i + 1} lies far outside the pad (x and y run from 0 to 1).")
         strokes.append(a)
     extra = {k: v for k, v in doc.items() if k not in ("label", "strokes")}
+    _check_extra(extra, prefix)
     return Sample(label=int(label), strokes=tuple(strokes), extra=extra)
 
 
-def _lists_in(text: str, where: str) -> int:
-    """How many JSON lists ``text`` opens; refuses, before decoding, more than a drawing can hold.
+def _check_extra(extra: dict[str, Any], prefix: str) -> None:
+    """Refuse a sample whose other keys take more than ``MAX_EXTRA_BYTES`` as written back.
+
+    The other keys are kept so that a sample written by a newer version (or by the window, which
+    adds ``read_as`` and ``created``) keeps them when this version imports and writes it again.
+    Past the bound the sample is refused with a sentence rather than kept without them: keeping
+    it would silently write a different sample than the one imported, and every other bound on
+    a sample (bytes, points) refuses it too. This program writes a few dozen bytes there, so a
+    sample past 64 kB is damaged or crafted, and refusing it names it to the person.
+    """
+    if not extra:
+        return
+    try:
+        size = len(json.dumps(extra, separators=(",", ":")))
+    except (TypeError, ValueError, RecursionError):  # from make_sample's keywords, or nested deep
+        raise SampleError(f"{prefix}its keys other than label and strokes cannot be written as JSON.") from None
+    if size > MAX_EXTRA_BYTES:
+        raise SampleError(
+            f"{prefix}its keys other than label and strokes take {size / 1024:,.0f} kB; "
+            f"a sample keeps at most {MAX_EXTRA_BYTES // 1024} kB of them."
+        )
+
+
+def _containers_in(text: str, where: str) -> int:
+    """How many JSON lists and objects ``text`` opens; refuses, before decoding, more than a
+    drawing can hold.
 
     Decoding costs far more than counting: a 4 MB file of points takes seconds to decode on a
-    busy machine, and a crafted one is nothing but points.
+    busy machine, and a crafted one is nothing but points, or nothing but empty objects (which
+    the other keys would keep). A bracket or brace inside a JSON string is counted too: that only
+    makes the count larger, and a sample's strings hold none to speak of.
     """
     lists = text.count("[")
     if lists > 2 * MAX_POINTS + 1:  # each point is a list, each stroke one more, and the strokes one
         raise SampleError(f"{where}: it has more than {MAX_POINTS:,} points; a drawing of a digit has far fewer.")
-    return lists
+    containers = lists + text.count("{")
+    if containers > MAX_CONTAINERS:
+        raise SampleError(
+            f"{where}: it holds more than {MAX_CONTAINERS:,} JSON lists and objects; a drawing of a digit "
+            "needs far fewer."
+        )
+    return containers
 
 
 def read_sample(path: str | os.PathLike) -> Sample:
@@ -133,7 +182,7 @@ def read_sample(path: str | os.PathLike) -> Sample:
         raise SampleError(f"{path.name}: not a text file, so not a sample.") from None
     except OSError as exc:
         raise SampleError(f"{path.name}: cannot be read ({exc.strerror or exc}).") from None
-    _lists_in(text, path.name)
+    _containers_in(text, path.name)
     try:
         doc = json.loads(text)
     except (ValueError, RecursionError) as exc:
@@ -199,6 +248,35 @@ def export_samples(samples: Sequence[Sample], dest: str | os.PathLike) -> Path:
     return dest
 
 
+def _check_zip_directory(f: BinaryIO, name: str) -> None:
+    """Refuse a zip whose central directory is larger, or lists more entries, than a zip of
+    samples needs, before zipfile parses it (``zip_directory``). The entries are the larger of
+    those the end record declares and the entry signatures in the directory (zipfile walks the
+    directory by its size, not by the count). Leaves ``f`` at its start."""
+    size = f.seek(0, os.SEEK_END)
+    tail_start = max(0, size - TAIL_BYTES)
+    f.seek(tail_start)
+    found = declared(f.read())
+    f.seek(0)
+    if found is None:
+        return  # no end record: zipfile refuses it
+    if found.size > MAX_IMPORT_DIRECTORY_BYTES:
+        raise SampleError(
+            f"{name}: its zip directory takes {found.size / 2**20:,.1f} MB; a zip of samples needs at most "
+            f"{MAX_IMPORT_DIRECTORY_BYTES // 2**20} MB."
+        )
+    entries, start = found.entries, tail_start + found.end - found.size
+    if start >= 0:
+        f.seek(start)
+        entries = max(entries, f.read(found.size).count(b"PK\x01\x02"))
+        f.seek(0)
+    if entries > MAX_IMPORT_ENTRIES:
+        raise SampleError(
+            f"{name}: its zip directory lists {entries:,} entries; a zip of samples needs at most "
+            f"{MAX_IMPORT_ENTRIES:,}."
+        )
+
+
 def import_samples(src: str | os.PathLike) -> tuple[list[Sample], list[str]]:
     """Samples from a folder or a zip of sample files, and one sentence per file skipped."""
     src = Path(src)
@@ -213,7 +291,11 @@ def import_samples(src: str | os.PathLike) -> tuple[list[Sample], list[str]]:
     except OSError as exc:
         raise SampleError(f"{src.name}: neither a folder nor a readable zip of samples ({exc}).") from None
     try:
+        _check_zip_directory(f, src.name)  # before zipfile reads and parses the whole directory
         z = zipfile.ZipFile(f)
+    except SampleError:
+        f.close()
+        raise
     except (OSError, zipfile.BadZipFile, ValueError) as exc:
         f.close()
         raise SampleError(f"{src.name}: neither a folder nor a readable zip of samples ({exc}).") from None
@@ -245,7 +327,7 @@ def import_samples(src: str | os.PathLike) -> tuple[list[Sample], list[str]]:
                 continue
             try:
                 text = z.read(info).decode("utf-8")
-                points += _lists_in(text, name)
+                points += _containers_in(text, name)
                 doc = json.loads(text)
                 s = _check(doc, name)
             except SampleError as exc:

@@ -8,21 +8,31 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import zipfile
+import zlib
 
+import hostile
 import pytest
 from hostile import check_refused, load_all_in_child, load_in_child
 
 import lenet_draw.samples as samples_mod
 from lenet_draw.cli import main
 from lenet_draw.samples import (
+    MAX_CONTAINERS,
+    MAX_EXTRA_BYTES,
+    MAX_IMPORT_DIRECTORY_BYTES,
+    MAX_IMPORT_ENTRIES,
     MAX_IMPORT_ZIP_BYTES,
     MAX_PROBLEMS_SHOWN,
+    MAX_SAMPLE_BYTES,
     SampleError,
     import_samples,
+    make_sample,
     read_folder,
     read_sample,
     shown_problems,
+    write_sample,
 )
 
 ONE = {"label": 1, "strokes": [[[0.5, 0.1], [0.5, 0.9]]]}
@@ -192,3 +202,134 @@ def test_the_sentences_shown_are_bounded_with_a_count_of_the_rest():
     assert shown_problems(few + ["x.json: bad."]) == few + ["1 more file was skipped as well."]
     many = [f"{i}.json: bad." for i in range(100_000)]
     assert shown_problems(many) == many[:MAX_PROBLEMS_SHOWN] + ["99,980 more files were skipped as well."]
+
+
+# ---------------------------------------------------------------------------- other keys
+
+#: A sample with one more key holding nothing but empty objects: ``{}`` is 3 bytes of text and
+#: about 60 once decoded, and the other keys used to be kept, so 15 such entries of 4 MB (a
+#: 63 kB zip) took 1.5 GB, at the import and again at every start once written to My Handwriting.
+#: The 600 MB the child gets here is room for the samples read and nothing like that.
+EMPTY_OBJECTS_BODY = (
+    '{"label":1,"strokes":[[[0.2,0.2],[0.8,0.8]]],"x":[' + ",".join(["{}"] * ((MAX_SAMPLE_BYTES - 200) // 3)) + "]}"
+)
+SMALL_CHILD_MEMORY = 600 * 2**20
+
+
+def test_a_zip_of_samples_full_of_empty_objects_is_refused_before_decoding(tmp_path, monkeypatch):
+    assert len(EMPTY_OBJECTS_BODY) <= MAX_SAMPLE_BYTES
+    bomb = tmp_path / "extra.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        z.writestr("good.json", json.dumps(ONE))
+        for i in range(15):
+            z.writestr(f"s{i:02d}.json", EMPTY_OBJECTS_BODY)
+    assert bomb.stat().st_size < 100_000
+    folder = tmp_path / "My Handwriting"  # what the window reads at every start
+    folder.mkdir()
+    (folder / "good.json").write_text(json.dumps(ONE))
+    for i in range(4):
+        (folder / f"s{i:02d}.json").write_text(EMPTY_OBJECTS_BODY)
+    monkeypatch.setattr(hostile, "CHILD_MEMORY", SMALL_CHILD_MEMORY)
+    got = load_all_in_child([("samples", bomb), ("samples", folder)])
+    sentence = (
+        f"s00.json: it holds more than {MAX_CONTAINERS:,} JSON lists and objects; a drawing of a digit needs far fewer."
+    )
+    for out in got:
+        assert out["outcome"] == "loaded", out
+        assert out["samples"] == 1, out  # the good one
+        assert out["problems"][0] == sentence, out["problems"]
+        assert all("JSON lists and objects" in p for p in out["problems"]), out["problems"]
+
+
+def test_a_sample_whose_other_keys_pass_64_kb_is_refused_with_a_sentence(tmp_path):
+    base = '{"label":1,"strokes":[[[0.5,0.1],[0.5,0.9]]],'
+    # the other keys as written back, {"x":"..."}, exactly at the bound, and one byte past it
+    at_bound = MAX_EXTRA_BYTES - len('{"x":""}')
+    (tmp_path / "fits.json").write_text(base + '"x":"' + "a" * at_bound + '"}')
+    (tmp_path / "long.json").write_text(base + '"x":"' + "a" * (at_bound + 1) + '"}')
+    # under the count of lists and objects, yet 210 kB of empty objects once written back
+    (tmp_path / "objects.json").write_text(base + '"x":[' + ",".join(["{}"] * 70_000) + "]}")
+    assert read_sample(tmp_path / "fits.json").extra == {"x": "a" * at_bound}
+    with pytest.raises(SampleError) as err:
+        read_sample(tmp_path / "long.json")
+    assert str(err.value) == (
+        "long.json: its keys other than label and strokes take 64 kB; a sample keeps at most 64 kB of them."
+    )
+    with pytest.raises(SampleError) as err:
+        read_sample(tmp_path / "objects.json")
+    assert str(err.value) == (
+        "objects.json: its keys other than label and strokes take 205 kB; a sample keeps at most 64 kB of them."
+    )
+    got, problems = read_folder(tmp_path)
+    assert [s.name for s in got] == ["fits.json"] and len(problems) == 2
+    with pytest.raises(SampleError, match="at most 64 kB"):
+        make_sample(1, [[[0.5, 0.1], [0.5, 0.9]]], note="a" * MAX_EXTRA_BYTES)
+
+
+def test_small_other_keys_survive_an_import_and_the_write_back(tmp_path):
+    newer = {**ONE, "who": "me", "pen": {"kind": "stylus", "tilt": [0.1, 0.2]}, "read_as": 7}
+    z = _zip(tmp_path / "mine.zip", {"a.json": json.dumps(newer)})
+    got, problems = import_samples(z)
+    assert problems == [] and len(got) == 1
+    assert got[0].extra == {"who": "me", "pen": {"kind": "stylus", "tilt": [0.1, 0.2]}, "read_as": 7}
+    folder = tmp_path / "My Handwriting"
+    written = write_sample(folder, got[0])  # what Import Samples does with each
+    assert json.loads((folder / written.name).read_text()) == newer
+    back, problems = read_folder(folder)
+    assert problems == [] and back[0].extra == got[0].extra
+
+
+# ---------------------------------------------------------------------------- the zip directory
+
+
+def _directory_only_zip(path, entries: int, declared: int | None = None, zip64: bool = False):
+    """A zip whose ``entries`` central-directory entries all name one small local entry: a
+    directory of 52 bytes an entry, and nothing else (a 64 MB one took 11 s and 800 MB to open).
+    ``declared`` is the count its end record gives; ``zip64`` gives the figures in zip64 records."""
+    name, body = b"a.json", json.dumps(ONE).encode()
+    crc = zlib.crc32(body)
+    local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 0, 0, 0, crc, len(body), len(body), len(name), 0)
+    central = struct.pack(
+        "<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 0, 0, 0, crc, len(body), len(body), len(name), 0, 0, 0, 0, 0, 0
+    )
+    directory = (central + name) * entries
+    count = entries if declared is None else declared
+    start = len(local) + len(name) + len(body)
+    if zip64:
+        end = struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, count, count, len(directory), start)
+        end += struct.pack("<IIQI", 0x07064B50, 0, start + len(directory), 1)
+        end += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
+    else:
+        end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, count, count, len(directory), start, 0)
+    path.write_bytes(local + name + body + directory + end)
+    return path
+
+
+def test_a_zip_directory_past_the_caps_is_refused_before_it_is_parsed(tmp_path, monkeypatch):
+    many = _directory_only_zip(tmp_path / "many.zip", MAX_IMPORT_ENTRIES + 1)
+    liar = _directory_only_zip(tmp_path / "liar.zip", MAX_IMPORT_ENTRIES + 1, declared=1)
+    wide = _directory_only_zip(tmp_path / "wide.zip", MAX_IMPORT_DIRECTORY_BYTES // 52 + 1, declared=1)
+    many64 = _directory_only_zip(tmp_path / "many64.zip", MAX_IMPORT_ENTRIES + 1, zip64=True)
+    monkeypatch.setattr(hostile, "CHILD_MEMORY", SMALL_CHILD_MEMORY)
+    got = load_all_in_child([("samples", p) for p in (many, liar, wide, many64)])
+    entries = f"its zip directory lists {MAX_IMPORT_ENTRIES + 1:,} entries; a zip of samples needs at most "
+    assert check_refused(got[0], "many.zip") == f"many.zip: {entries}{MAX_IMPORT_ENTRIES:,}."
+    assert check_refused(got[1], "liar.zip") == f"liar.zip: {entries}{MAX_IMPORT_ENTRIES:,}."
+    assert (
+        check_refused(got[2], "wide.zip")
+        == "wide.zip: its zip directory takes 4.0 MB; a zip of samples needs at most 4 MB."
+    )
+    assert check_refused(got[3], "many64.zip") == f"many64.zip: {entries}{MAX_IMPORT_ENTRIES:,}."
+
+
+def test_zips_within_the_directory_caps_still_import(tmp_path):
+    # a few entries, in plain and in zip64 end records; and a directory of folders and of files
+    # that are not samples, as a zip made by hand holds them
+    assert import_samples(_directory_only_zip(tmp_path / "three.zip", 3))[0][0].label == 1
+    got, problems = import_samples(_directory_only_zip(tmp_path / "three64.zip", 3, zip64=True))
+    assert len(got) == 3 and problems == []
+    z = _zip(
+        tmp_path / "mine.zip", {"My Handwriting/": "", "My Handwriting/a.json": json.dumps(ONE), "notes.txt": "hi"}
+    )
+    got, problems = import_samples(z)
+    assert [s.label for s in got] == [1] and problems == []
