@@ -28,6 +28,7 @@ import torch
 
 from lenet_draw.atomic import write_atomic, write_bytes_atomic
 from lenet_draw.errors import LoadCancelled, WeightsError
+from lenet_draw.json_meta import json_meta
 from lenet_draw.model import LeNet5
 from lenet_draw.pickle_reader import PickleCancelled
 from lenet_draw.ptfile import PtError, UnusableTensor, check_zip_directory, read_pt
@@ -420,6 +421,9 @@ def load_weights(path: str | os.PathLike, cancel: Callable[[], bool] | None = No
     """Read and validate a weights file; raise WeightsError with a clear sentence if unusable.
 
     ``cancel`` is polled while the file is read; when it returns True, LoadCancelled is raised.
+    Of the file's ``meta`` (a checkpoint's, or a .safetensors file's metadata) only the part
+    JSON can write is kept (``json_meta``): a tensor, bytes, NaN or a huge integer in it is
+    dropped, not refused, so the weights load, and saving them later never fails on it.
     """
     path = Path(path)
     data = _read_bytes(path)
@@ -450,8 +454,7 @@ def load_weights(path: str | os.PathLike, cancel: Callable[[], bool] | None = No
             if isinstance(exc, WeightsError):
                 raise
             raise WeightsError(f"{name} has an unreadable input convention ({_short(exc)}).") from exc
-    meta = checkpoint.get("meta") if isinstance(checkpoint, Mapping) else None
-    meta = {k: v for k, v in meta.items() if isinstance(k, str)} if isinstance(meta, Mapping) else {}
+    meta = json_meta(checkpoint.get("meta") if isinstance(checkpoint, Mapping) else None)
     _check_output_finite(state, convention, name)
     return Weights(state_dict=state, convention=convention, meta=meta, source=str(path))
 
@@ -465,10 +468,13 @@ def save_weights(
     """Save in a format load_weights reads: a checkpoint dict (.pt) or .safetensors.
 
     Written to a temporary file beside ``path`` and renamed over it: a kill at any moment
-    leaves the old file or the new one, never a truncated one."""
+    leaves the old file or the new one, never a truncated one. Of ``meta`` only what JSON can
+    write is saved (``json_meta``), at most what a .safetensors file's metadata may hold, the
+    same in both formats: whatever it holds, saving never fails on it, and loading the file
+    gives back what was saved (the first ``MAX_META_JSON`` of it: see ``json_meta``)."""
     path = Path(path)
     clean = validate_state_dict(state_dict)
-    meta = dict(meta or {})
+    meta = json_meta(meta, MAX_METADATA_TEXT)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".safetensors":
         from safetensors.torch import save
