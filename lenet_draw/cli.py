@@ -197,15 +197,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def _eval_styles(engine, args: argparse.Namespace) -> int:
     from lenet_draw.bench import styleset
 
-    print(f"weights: {engine.weights.source}\ndevice: {engine.device}\n")
-    print(styleset.measure(engine, styleset.generated(args.per_style), "generated style set").text())
-    if args.drawings:
+    drawings = []
+    if args.drawings:  # read first: a file that is not a drawing is refused before the long work
         try:
             drawings = styleset.load_drawings(args.drawings)
         except ValueError as exc:
             raise UserError(str(exc)) from None
         if not drawings:
             raise UserError(f"No stroke files (*.json) in {args.drawings}.")
+    print(f"weights: {engine.weights.source}\ndevice: {engine.device}\n")
+    print(styleset.measure(engine, styleset.generated(args.per_style), "generated style set").text())
+    if drawings:
         print()
         print(styleset.measure(engine, drawings, f"drawn by hand ({args.drawings})").text())
     return 0

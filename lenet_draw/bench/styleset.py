@@ -11,14 +11,12 @@ state is: how many readings shown as sure are wrong, and how many right ones are
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from lenet_draw.bench.proxy import PLACEMENTS
+from lenet_draw.samples import SampleError, read_sample
 from lenet_draw.training import styles
 from lenet_draw.training.pentrace import place
 
@@ -90,20 +88,53 @@ def generated(per_style: int, seed: int = TEST_SEED) -> list[styles.Sample]:
     return styles.style_set(per_style, seed, styles.TEST)
 
 
+#: A style name longer than this is refused: the report prints it in a column of 28.
+MAX_STYLE_NAME = 80
+#: Points of all the drawings together, at most (the hand-drawn set has under 2,000; each
+#: file is bounded by the sample reader, and this bounds a folder of many).
+MAX_DRAWING_POINTS = 2_000_000
+
+
 def load_drawings(folder: str | Path) -> list[styles.Sample]:
-    """Hand-drawn digits from the stroke files in ``folder`` (pad units)."""
+    """Hand-drawn digits from the stroke files in ``folder`` (pad units), by name.
+
+    Each file is read as a sample file, by ``samples.read_sample``, the reader the window and
+    ``lenet-draw adapt`` use: only a regular file is opened (a pipe named ``a.json`` would block
+    the read, a link to ``/dev/zero`` never end), at most ``MAX_SAMPLE_BYTES`` of it, its points
+    counted before the JSON is decoded, the label a whole number 0 to 9 and every point finite.
+    It must also name its ``style`` in a line of text. The first file that is not a usable
+    drawing ends the reading with a ValueError of one sentence naming it: a measurement on
+    part of a set would pass for one on all of it; so does passing ``MAX_DRAWING_POINTS``.
+    """
     out = []
+    points = 0
     for path in sorted(Path(folder).glob("*.json")):
         try:
-            doc = json.loads(path.read_text())
-            strokes = [np.asarray(s, dtype=np.float64).reshape(-1, 2) for s in doc["strokes"]]
-            label = int(doc["label"])
-            if not 0 <= label <= 9 or not strokes or not all(np.isfinite(s).all() and len(s) for s in strokes):
-                raise ValueError
-            out.append(styles.Sample(str(doc["style"]), label, strokes))
-        except (OSError, ValueError, KeyError, TypeError):
-            raise ValueError(f"{path} is not a stroke file (label 0-9, style, strokes of [x, y] points)") from None
+            sample = read_sample(path)
+        except SampleError as exc:
+            raise ValueError(_refusal(path, str(exc))) from None
+        style = sample.extra.get("style")
+        if not isinstance(style, str) or not style.strip() or len(style) > MAX_STYLE_NAME or not style.isprintable():
+            raise ValueError(
+                f"{path} is not a stroke file: its style must be a name of 1 to {MAX_STYLE_NAME} characters on one line."
+            )
+        points += sum(len(s) for s in sample.strokes)
+        if points > MAX_DRAWING_POINTS:
+            raise ValueError(
+                f"The drawings in {folder} hold more than {MAX_DRAWING_POINTS:,} points by {path.name}; "
+                "a set of hand-drawn digits has far fewer."
+            )
+        out.append(styles.Sample(style, sample.label, sample.xy()))
     return out
+
+
+def _refusal(path: Path, reason: str) -> str:
+    """The reader's sentence about ``path``, naming it in full (the reader names the file alone)."""
+    if reason.startswith(f"{path.name}: "):  # "a.json: its label must be ..."
+        return f"{path} is not a stroke file: {reason[len(path.name) + 2 :]}"
+    if reason.startswith(f"{path.name} "):  # "a.json is a named pipe (FIFO), ..."
+        return f"{path}{reason[len(path.name) :]}"
+    return f"{path} is not a stroke file: {reason}"
 
 
 def measure(engine, samples: list[styles.Sample], source: str) -> StyleReport:
