@@ -99,15 +99,22 @@ def _resample(points: np.ndarray, step: float) -> np.ndarray:
     Bounds the work for strokes of thousands of points; at the steps used here the chord
     stays within a few hundredths of a pixel of the original path.
     """
-    if len(points) < 3:
-        return points
+    return _resampled(points, step)[0]
+
+
+def _resampled(points: np.ndarray, step: float) -> tuple[np.ndarray, float]:
+    """``_resample(points, step)`` and the length of the path (the resampled one is no longer)."""
+    if len(points) < 2:
+        return points, 0.0
     seg = np.sqrt((np.diff(points, axis=0) ** 2).sum(axis=1))
+    if len(points) < 3:
+        return points, float(seg[0])
     arc = np.concatenate([[0.0], np.cumsum(seg)])
     bucket = np.floor(arc / step)
     keep = np.ones(len(points), dtype=bool)
     keep[1:] = bucket[1:] != bucket[:-1]
     keep[-1] = True
-    return points[keep]
+    return points[keep], float(arc[-1])
 
 
 def _corners(points: np.ndarray, min_cos: float = 0.9) -> np.ndarray:
@@ -122,36 +129,167 @@ def _corners(points: np.ndarray, min_cos: float = 0.9) -> np.ndarray:
     return points[1:-1][cos < min_cos]
 
 
-def _outline(strokes: Sequence[np.ndarray], ss: int) -> list[tuple[np.ndarray, np.ndarray]]:
+#: Each stroke of a drawing, ready to render: its polyline resampled in supersampled pixels, the
+#: points that need a round cap, and the length of the path (the polyline is no longer).
+Outline = list[tuple[np.ndarray, np.ndarray, float]]
+
+
+def _outline(strokes: Sequence[np.ndarray], ss: int) -> Outline:
     """Each polyline resampled in supersampled pixels, with the points that need a round cap
-    (both ends and sharp turns). Computed once, drawn at any offset."""
+    (both ends and sharp turns) and its length. Computed once, drawn at any offset."""
     out = []
     for stroke in strokes:
-        pts = _resample(stroke * ss, step=ss / 2.0)
-        out.append((pts, np.concatenate([pts[:1], pts[-1:], _corners(pts)])))
+        pts, length = _resampled(stroke * ss, step=ss / 2.0)
+        out.append((pts, np.concatenate([pts[:1], pts[-1:], _corners(pts)]), length))
     return out
 
 
+#: Drawing a segment costs PIL about _SEGMENT_COST pixels plus those of its band (its length
+#: plus a pen, times the pen). Lines that would cost more than _MAX_SWEEP times the pixels of
+#: the supersampled image are no drawing of a digit but thousands of points zigzagging over the
+#: same pixels: measured on the sample digits at any size, the hand-drawn files, the training
+#: scribbles and noisy wavy strokes of up to 2,000 points, at up to twice MNIST's pen and 1.6
+#: times the size, a drawing costs at most 17 times. Only above it are segments drawn once each
+#: (the same pixels), and only above it even then are they thinned; at it, PIL takes ~4 ms.
+_SEGMENT_COST = 32
+_MAX_SWEEP = 128
+#: Round caps drawn one PIL call each up to this many (a drawing has a handful, a long wavy
+#: stroke about 150); more are merged where they fall on the same pixels and, if still this
+#: many, set together by ``_cover``: the same pixels, in time bounded by the image.
+_FEW_CAPS = 256
+#: Most PIL line calls a render makes once it has fallen back to distinct segments.
+_MAX_LINE_CALLS = 2048
+
+
 def _render(
-    outline: list[tuple[np.ndarray, np.ndarray]],
+    outline: Outline,
     size: int,
     width: float,
     ss: int,
     offset: tuple[float, float] = (0.0, 0.0),
 ) -> np.ndarray:
-    """An outline (from _outline) moved by ``offset`` pixels -> (size*ss)^2 uint8 ink."""
-    img = Image.new("L", (size * ss, size * ss), 0)
+    """An outline (from _outline) moved by ``offset`` pixels -> (size*ss)^2 uint8 ink.
+
+    The work is bounded by the image, not by the number of points. A drawing is drawn with
+    one line call a stroke and one ellipse a cap; a render that would cost more (_MAX_SWEEP,
+    _FEW_CAPS) draws each segment and each cap that PIL would draw on other pixels than an
+    earlier one once (PIL truncates both to whole pixels, so that is the same image), and only
+    lines that would cost too much even then are thinned (every k-th distinct segment).
+    """
+    big = size * ss
+    img = Image.new("L", (big, big), 0)
     draw = ImageDraw.Draw(img)
     w = max(width * ss, 1.0)
     r = w / 2.0
+    pen = int(round(w))
     # PIL puts integer coordinates at pixel centres; shift by half a supersampled pixel.
     shift = np.asarray(offset, dtype=np.float64) * ss - 0.5
-    for pts, caps in outline:
-        if len(pts) > 1:
-            draw.line((pts + shift).ravel().tolist(), fill=255, width=int(round(w)))
-        for x, y in (caps + shift).tolist():
-            draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
+    cost, caps_count = _cost(outline, pen)
+    if cost <= _MAX_SWEEP * big * big:
+        for pts, _, _ in outline:
+            if len(pts) > 1:
+                draw.line((pts + shift).ravel().tolist(), fill=255, width=pen)
+    else:
+        for xy in _distinct_lines([pts + shift for pts, _, _ in outline if len(pts) > 1], big, pen):
+            draw.line(xy, fill=255, width=pen)
+    if caps_count <= _FEW_CAPS:
+        for _, caps, _ in outline:
+            for x, y in (caps + shift).tolist():
+                draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
+        return np.asarray(img)
+    boxes = _distinct_boxes(np.concatenate([caps for _, caps, _ in outline]) + shift, big, r)
+    if len(boxes) > _FEW_CAPS:
+        return np.maximum(np.asarray(img), _cover(np.asarray(boxes, dtype=np.int64), big))
+    for box in boxes:
+        draw.ellipse(box, fill=255)
     return np.asarray(img)
+
+
+def _cost(outline: Outline, pen: int) -> tuple[float, int]:
+    """What drawing an outline's lines with a pen ``pen`` wide costs PIL, in pixels (each
+    segment _SEGMENT_COST and a band its length plus a pen, plus 2 for the truncation of its
+    ends to whole pixels, long and a pen wide), and how many caps it has."""
+    segments = caps_count = 0
+    length = 0.0
+    for pts, caps, stroke_length in outline:
+        segments += len(pts) - 1
+        length += stroke_length
+        caps_count += len(caps)
+    return (length + segments * (pen + 2)) * pen + segments * _SEGMENT_COST, caps_count
+
+
+def _distinct_lines(lines: Sequence[np.ndarray], big: int, pen: int) -> list[list[int]]:
+    """Polylines that draw the pixels ``lines`` draw, each distinct segment once, in at most
+    _MAX_LINE_CALLS calls and _MAX_SWEEP sweeps of the image; thinned (every k-th distinct
+    segment) only where that cannot be.
+
+    PIL draws a polyline segment by segment, each from its ends truncated to whole pixels: a
+    segment met again (a zigzag over the same two points) adds nothing, nor does one whose
+    band misses the image.
+    """
+    seg = np.concatenate(
+        [np.concatenate([q[:-1], q[1:]], axis=1) for q in (np.trunc(p).astype(np.int64) for p in lines)]
+    )
+    reach = pen + 2  # a band reaches at most half a pen (rounded up) past its ends
+    lo = np.minimum(seg[:, :2], seg[:, 2:]) - reach
+    hi = np.maximum(seg[:, :2], seg[:, 2:]) + reach
+    seg = _distinct_rows(seg[((hi >= 0) & (lo < big)).all(axis=1)])
+    if not len(seg):
+        return []
+    # Within the image a band is at most about 2 * big long, whatever its ends.
+    work = (np.minimum(np.abs(seg[:, 2:] - seg[:, :2]).sum(axis=1), 2 * big) + pen + 2) * pen + _SEGMENT_COST
+    budget = _MAX_SWEEP * big * big
+    starts = np.flatnonzero(np.r_[True, (seg[1:, :2] != seg[:-1, 2:]).any(axis=1)])
+    if float(work.sum()) <= budget and len(starts) <= _MAX_LINE_CALLS:
+        # Runs of segments end to end are one polyline again.
+        return [np.concatenate([run[0, :2], run[:, 2:].ravel()]).tolist() for run in np.split(seg, starts[1:])]
+    k = max(2, -(-len(seg) // _MAX_LINE_CALLS))
+    while k < len(seg) and float(work[::k].sum()) > budget:  # one segment is drawn whatever it costs
+        k *= 2
+    return seg[::k].tolist()
+
+
+def _distinct_rows(rows: np.ndarray) -> np.ndarray:
+    """The distinct rows of an int64 array, in the order they first appear."""
+    if len(rows) < 2:
+        return rows
+    lo = int(rows.min())
+    span = int(rows.max()) - lo + 1
+    if span ** rows.shape[1] < 2**62:  # one integer a row: a faster sort
+        key = np.zeros(len(rows), dtype=np.int64)
+        for col in (rows - lo).T:
+            key = key * span + col
+        _, first = np.unique(key, return_index=True)
+    else:
+        _, first = np.unique(rows, axis=0, return_index=True)
+    return rows[np.sort(first)]
+
+
+def _distinct_boxes(centres: np.ndarray, big: int, r: float) -> list[list[int]]:
+    """The boxes of PIL ellipses of radius ``r`` at ``centres`` as PIL fills them (truncated to
+    whole pixels), each once, without those that miss a (big, big) image: the same pixels."""
+    box = np.trunc(np.concatenate([centres - r, centres + r], axis=1)).astype(np.int64)
+    box = box[((box[:, 2:] >= 0) & (box[:, :2] < big)).all(axis=1)]
+    return _distinct_rows(box).tolist()
+
+
+def _cover(boxes: np.ndarray, big: int) -> np.ndarray:
+    """A (big, big) uint8 image, 255 inside the PIL ellipse of each box (x0, y0, x1, y1), all of
+    them within reach of the image: for each size of box, its disc's pixels are set wherever a
+    box of that size begins, one array operation a pixel of the disc: time bounded by the image
+    and the pen, however many boxes."""
+    out = np.zeros((big, big), dtype=bool)
+    corner = boxes[:, :2]
+    size = boxes[:, 2:] - corner
+    pad = int(size.max()) + 1  # corners lie in [-pad, big): marks[y + pad, x + pad]
+    for w, h in _distinct_rows(size).tolist():
+        at = corner[(size == (w, h)).all(axis=1)] + pad
+        marks = np.zeros((big + pad, big + pad), dtype=bool)
+        marks[at[:, 1], at[:, 0]] = True
+        ys, xs = _disc(w, h)
+        for dy, dx in zip(ys.tolist(), xs.tolist()):
+            out |= marks[pad - dy : pad - dy + big, pad - dx : pad - dx + big]
+    return out.astype(np.uint8) * np.uint8(255)
 
 
 def _reduce(big: np.ndarray, ss: int) -> np.ndarray:
