@@ -18,7 +18,7 @@ _EOCD = struct.Struct("<4s4H2LH")
 _EOCD64_LOCATOR = struct.Struct("<4sLQL")
 _EOCD64 = struct.Struct("<4sQ2H2L4Q")
 #: The end of a zip that holds its end records: the record, the longest comment, zip64's records.
-TAIL_BYTES = _EOCD.size + 0xFFFF + _EOCD64_LOCATOR.size + _EOCD64.size
+TAIL_BYTES = _EOCD.size + (1 << 16) + _EOCD64_LOCATOR.size + _EOCD64.size
 
 
 class Directory(NamedTuple):
@@ -36,7 +36,8 @@ def declared(tail: bytes) -> Directory | None:
     are the ones zipfile will use; None for bytes without an end record (zipfile refuses them)."""
     pos = len(tail) - _EOCD.size
     if not (pos >= 0 and tail[pos : pos + 4] == b"PK\x05\x06" and tail[-2:] == b"\0\0"):
-        pos = tail.rfind(b"PK\x05\x06", max(0, len(tail) - _EOCD.size - 0xFFFF))  # after a comment
+        # After a comment, or trailing bytes: zipfile looks as far back as 2**16 + 22 bytes.
+        pos = tail.rfind(b"PK\x05\x06", max(0, len(tail) - _EOCD.size - (1 << 16)))
         if pos < 0 or pos + _EOCD.size > len(tail):
             return None
     _, _, _, here, total, size, _, _ = _EOCD.unpack_from(tail, pos)

@@ -322,6 +322,16 @@ def test_a_zip_directory_past_the_caps_is_refused_before_it_is_parsed(tmp_path, 
     assert check_refused(got[3], "many64.zip") == f"many64.zip: {entries}{MAX_IMPORT_ENTRIES:,}."
 
 
+def test_a_zip_directory_behind_trailing_bytes_is_still_checked(tmp_path):
+    """zipfile finds an end record up to 2**16 + 22 bytes from the end: so must the check."""
+    path = _directory_only_zip(tmp_path / "padded.zip", MAX_IMPORT_ENTRIES + 1)
+    with open(path, "ab") as f:
+        f.write(b"\0" * (1 << 16))
+    assert len(zipfile.ZipFile(path).infolist()) == MAX_IMPORT_ENTRIES + 1  # zipfile reads past the padding
+    with pytest.raises(SampleError, match=f"its zip directory lists {MAX_IMPORT_ENTRIES + 1:,} entries"):
+        import_samples(path)
+
+
 def test_zips_within_the_directory_caps_still_import(tmp_path):
     # a few entries, in plain and in zip64 end records; and a directory of folders and of files
     # that are not samples, as a zip made by hand holds them

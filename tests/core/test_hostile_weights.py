@@ -505,6 +505,16 @@ def test_the_end_record_is_found_after_a_comment(tmp_path, good_engine):
         read_pt(path.read_bytes(), MAX_FILE_BYTES)
 
 
+def test_the_end_record_is_found_as_far_back_behind_trailing_bytes_as_zipfile_looks(tmp_path, good_engine):
+    """zipfile finds an end record up to 2**16 + 22 bytes from the end: so must the check."""
+    path = _many_entries(tmp_path / "padded.pt", 3, declared=MAX_ZIP_ENTRIES + 1, zip64=False)
+    with open(path, "ab") as f:
+        f.write(b"\0" * (1 << 16))
+    assert len(zipfile.ZipFile(path).infolist()) == 3  # zipfile reads past the padding
+    with pytest.raises(WeightsError, match=r"^padded.pt is not a readable weights file \(it is a zip of 1,001 entries"):
+        load_weights(path)
+
+
 def test_a_weights_file_with_a_zip_comment_still_loads(tmp_path):
     path = save_weights(tmp_path / "w.pt", _state())
     with zipfile.ZipFile(path, "a") as z:
