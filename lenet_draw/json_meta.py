@@ -8,6 +8,7 @@ such weights never fails on what they carried. No torch, no Qt.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from typing import Any, Mapping
@@ -21,6 +22,9 @@ MAX_META_JSON = 16 * 1024
 MAX_META_DEPTH = 8
 MAX_META_INT = 2**53
 MAX_META_VALUES = 10_000
+#: The keys the app itself reads and writes (the bundled file's accuracy; what a personalisation
+#: adds): kept first, before a file's other keys, so a large meta never pushes them out.
+OWN_KEYS = ("test_accuracy", "base_test_accuracy", "note", "adapted_from", "samples", "fingerprint")
 
 
 class _Room:
@@ -116,12 +120,16 @@ def json_meta(meta: Any, limit: int = MAX_META_JSON) -> dict[str, Any]:
     becomes a list). A dictionary entry whose key is not text or whose value is anything else
     is dropped, and so is a list holding such a value (a list with an item missing would say
     something else). What is kept takes at most ``limit`` characters written as JSON by
-    ``json.dumps`` (entries past that are dropped, in order); at most ``MAX_META_VALUES`` values
+    ``json.dumps`` (``OWN_KEYS`` first, then the others in order, dropped past it); at most ``MAX_META_VALUES`` values
     are looked at, so a meta of millions of values costs no more than a small one. Never raises.
     Loading keeps ``MAX_META_JSON`` of a file's meta; saving writes at most
     ``weights.MAX_METADATA_TEXT``, what a .safetensors reader accepts.
     """
     if not isinstance(meta, Mapping):
         return {}
+    own = {k: meta[k] for k in OWN_KEYS if k in meta}
+    if own:
+        rest = itertools.islice(meta.items(), MAX_META_VALUES)  # no more are looked at
+        meta = {**own, **{k: v for k, v in rest if k not in own}}
     got = _json_container(meta, 0, _Room(limit))
     return got[0] if got is not None else {}

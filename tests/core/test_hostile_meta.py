@@ -173,3 +173,16 @@ def test_json_meta_stays_within_its_limit_and_never_raises():
     assert 0 < len(got["wide"]) < len(wide)
     assert len(json.dumps(got)) <= MAX_METADATA_TEXT
     assert json_meta(["not", "a", "mapping"]) == {} and json_meta(None) == {}
+
+
+def test_what_a_personalisation_adds_survives_a_base_with_a_large_meta(tmp_path):
+    """Meta is cut to MAX_META_JSON when loaded; the keys the app reads (the note, the samples'
+    fingerprint that lets the saved adaptation be reused) are kept first, whatever else it holds."""
+    base_meta = {f"epoch_{i:03d}_loss": 0.123456789 + i for i in range(600)}  # a per-epoch log, > 16 kB
+    base = load_weights(save_weights(tmp_path / "base.pt", LeNet5().state_dict(), meta=base_meta))
+    assert len(json.dumps(base.meta)) <= MAX_META_JSON < len(json.dumps(base_meta))
+    meta = dict(base.meta, note="adapted from base.pt with 3 samples", adapted_from="base.pt", samples=3)
+    meta["fingerprint"] = "0123456789abcdef"
+    again = load_weights(save_weights(tmp_path / "adapted.pt", LeNet5().state_dict(), meta=meta))
+    assert again.meta["fingerprint"] == "0123456789abcdef"
+    assert again.meta["note"] == "adapted from base.pt with 3 samples" and again.meta["samples"] == 3
