@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import faulthandler
+import os
 import sys
 from typing import Iterator
 
@@ -31,16 +32,19 @@ GIVE_UP_S = 10.0
 @contextlib.contextmanager
 def _gives_up_after(seconds: float) -> Iterator[None]:
     """End the process (with the stuck thread's traceback on stderr) if the block runs longer
-    than ``seconds``. Without a stderr to write to (a windowed build), the block runs unguarded."""
-    try:
-        faulthandler.dump_traceback_later(seconds, exit=True, file=sys.stderr)
-    except (AttributeError, RuntimeError, ValueError, OSError):  # no usable stderr
-        yield
-        return
-    try:
-        yield
-    finally:
-        faulthandler.cancel_dump_traceback_later()
+    than ``seconds``. Without a stderr that has a file descriptor (a windowed build whose log
+    could not be opened), the traceback goes nowhere but the guard holds all the same. The
+    process has one such timer (``faulthandler``'s): the block takes it, and it is off after."""
+    with contextlib.ExitStack() as stack:
+        try:
+            faulthandler.dump_traceback_later(seconds, exit=True, file=sys.stderr)
+        except (AttributeError, RuntimeError, ValueError, OSError):  # no stderr, or no descriptor
+            devnull = stack.enter_context(open(os.devnull, "w"))
+            faulthandler.dump_traceback_later(seconds, exit=True, file=devnull)
+        try:
+            yield
+        finally:
+            faulthandler.cancel_dump_traceback_later()
 
 
 def restore(window, settings: QSettings, layout: tuple[QByteArray, QByteArray]) -> bool:
