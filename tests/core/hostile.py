@@ -49,6 +49,19 @@ def _limits() -> None:  # pragma: no cover - runs in the child
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
+def cli_in_child(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """``python -m lenet_draw ARGS`` in a child with the memory limit; ``timeout`` only ends a
+    hang (start-up alone takes seconds on a busy machine)."""
+    return subprocess.run(
+        [sys.executable, "-m", "lenet_draw", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+        preexec_fn=_limits,
+    )
+
+
 def load_all_in_child(items: list[tuple[str, Path]], seconds: float = PER_FILE_SECONDS) -> list[dict]:
     """Open each (kind, path), kind "weights", "image", "sample", "samples" (a zip or folder to
     import) or "strokes", in a child process limited to

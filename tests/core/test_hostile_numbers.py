@@ -10,13 +10,10 @@ sentence, at once, and the reader goes on reading real numbers.
 from __future__ import annotations
 
 import io
-import resource
-import subprocess
-import sys
 
 import numpy as np
 import pytest
-from hostile import CHILD_MEMORY, REPO
+from hostile import cli_in_child
 from PIL import Image
 
 from lenet_draw import numbers, segment
@@ -103,18 +100,7 @@ def test_the_command_line_refuses_the_dots_within_bounded_memory_and_time(tmp_pa
     path = tmp_path / "dots.png"
     path.write_bytes(dots_png())
 
-    def limit():
-        resource.setrlimit(resource.RLIMIT_AS, (CHILD_MEMORY, CHILD_MEMORY))
-
-    # The timeout only ends a hang (it was minutes); start-up alone takes seconds.
-    done = subprocess.run(
-        [sys.executable, "-m", "lenet_draw", "predict", "--number", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=REPO,
-        preexec_fn=limit,
-    )
+    done = cli_in_child("predict", "--number", str(path))  # the hang it guards against was minutes
     assert done.returncode == 1, done.stderr[-2000:]
     assert done.stdout.strip() == (
         f"{path}: cannot read: the ink falls into 32,768 separate marks; a number is read from at most 200, "

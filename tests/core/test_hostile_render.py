@@ -11,13 +11,10 @@ the same pixels either way, which the old renderer, kept here as the reference, 
 from __future__ import annotations
 
 import json
-import resource
-import subprocess
-import sys
 
 import numpy as np
 import pytest
-from hostile import CHILD_MEMORY, REPO
+from hostile import REPO, cli_in_child
 from PIL import Image, ImageDraw
 
 from lenet_draw import preprocess as pp
@@ -170,17 +167,7 @@ def test_a_number_of_zigzags_is_read_within_bounded_memory_and_time(tmp_path):
     files = [number_file(tmp_path / "zigzags.json"), number_file(tmp_path / "upside-down.json", flip=True)]
     assert all(p.stat().st_size < 8 * 2**20 for p in files)
 
-    def limit():
-        resource.setrlimit(resource.RLIMIT_AS, (CHILD_MEMORY, CHILD_MEMORY))
-
-    done = subprocess.run(
-        [sys.executable, "-m", "lenet_draw", "predict", "--number", *map(str, files)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=REPO,
-        preexec_fn=limit,
-    )
+    done = cli_in_child("predict", "--number", *map(str, files), timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]
     lines = done.stdout.splitlines()
     assert [line.split(":")[0] for line in lines] == [str(p) for p in files]
