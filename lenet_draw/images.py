@@ -18,6 +18,12 @@ decode, on the window's own thread. Files with more than ``MAX_JPEG_SCANS`` scan
 and so are headers that pillow would read for minutes, one Python step per segment or per byte
 (``MAX_JPEG_MARKERS``, ``MAX_JPEG_STRAY_BYTES``); every other JPEG is left to pillow as before.
 
+The EXIF orientation is read from the first IFD alone (``_orientation``), not through
+``ImageOps.exif_transpose``, which also loads the other IFDs and writes the block back: 4-5 s
+for a 780 kB PNG or WebP holding 65,000 EXIF entries. Blocks over 64 kB are ignored. A picture
+is decoded once at full size and released before it is reduced; WebP, whose decoder needs about
+16 bytes a pixel, is refused over ``MAX_WEBP_PIXELS``.
+
 Pure pillow: no Qt, no torch.
 """
 
@@ -29,14 +35,20 @@ import warnings
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from lenet_draw.errors import ImageError
+from lenet_draw.image_structure import check_structure
 from lenet_draw.preprocess import shrink
 from lenet_draw.regular_file import NotRegular, TooLarge, open_regular, refusal
 
 #: Images with more pixels than this are refused before decoding (a 64-megapixel photo passes).
 MAX_IMAGE_PIXELS = 64_000_000
+#: WebP pictures with more pixels than this are refused before decoding: pillow decodes WebP
+#: only whole and at full size, through libwebp's animation decoder, which keeps two RGBA
+#: canvases and hands pillow a third copy, so decoding takes about 16 bytes a pixel (an all-white
+#: 8000 x 8000 WebP of 38 bytes took 1 GB); 32 megapixels keep it near 0.5 GB.
+MAX_WEBP_PIXELS = 32_000_000
 #: Files larger than this are refused before they are opened.
 MAX_FILE_BYTES = 512 * 1024 * 1024
 #: JPEGs are decoded at reduced scale down to about this size; the digit ends up 20 pixels tall.
@@ -55,6 +67,28 @@ MAX_JPEG_MARKERS = 10_000
 #: JPEGs with more bytes than this outside any marker segment before the first scan (stray bytes,
 #: which libjpeg skips) are refused: pillow skips them one byte at a time in Python (0.2 s a MB).
 MAX_JPEG_STRAY_BYTES = 2**20
+#: EXIF blocks larger than this are ignored (the picture is taken as upright): 64 kB is all a
+#: JPEG's APP1 segment can hold, so a camera's EXIF, copied into a PNG or WebP, fits.
+MAX_EXIF_BYTES = 2**16
+#: TIFFs whose first IFD has more entries than this are refused before decoding (an ordinary TIFF
+#: has a few dozen). Pillow's TIFF loader applies the orientation itself, through the same EXIF
+#: reading as ``exif_transpose`` (IFD0 again, then the Exif, GPS and Interop IFDs, which may point
+#: back at IFD0): a 336 kB TIFF of 28,000 entries took 2.2 s, so it cannot be taken as upright.
+MAX_TIFF_IFD0_ENTRIES = 1_000
+#: EXIF orientation (tag 0x0112) -> the transpose that makes the picture upright; the very table
+#: of ``ImageOps.exif_transpose``.
+_ORIENTATION_TAG = 0x0112
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+#: Metadata that carries an orientation, dropped from the (already upright) result.
+_ORIENTATION_KEYS = ("exif", "Raw profile type exif", "xmp", "XML:com.adobe.xmp")
 #: The first bytes of every JPEG (pillow opens a file as JPEG exactly when it starts so).
 _JPEG_START = b"\xff\xd8\xff"
 #: The walk reads the file this much at a time.
@@ -182,6 +216,28 @@ def _check_jpeg(f: BinaryIO, path: Path) -> None:
         )
 
 
+def _orientation(im: Image.Image) -> Image.Transpose | None:
+    """The transpose that makes ``im`` upright per its EXIF orientation, as ``exif_transpose`` does.
+
+    ``ImageOps.exif_transpose`` is not called: besides IFD0 it loads the Exif, GPS and Interop
+    IFDs (five times over) and writes the whole block back, so a 780 kB PNG or WebP whose EXIF
+    holds 65,000 entries, with those IFDs pointing back at IFD0, took 4-5 s to open. Here
+    ``getexif()`` parses IFD0 alone, once, and only the orientation tag is decoded. A block larger
+    than ``MAX_EXIF_BYTES`` is not a camera's: its orientation is ignored and the picture is used
+    as stored (a user still gets the picture; at worst it is turned, which they can see). A damaged
+    block is ignored the same way. (A TIFF comes here already upright: pillow's TIFF loader turns
+    it while decoding, hence ``MAX_TIFF_IFD0_ENTRIES``.)
+    """
+    try:
+        raw = im.info.get("Raw profile type exif")  # PNG text chunk written by ImageMagick (hex)
+        size = len(im.info.get("exif") or b"") or (len(raw) // 2 if isinstance(raw, str) else 0)
+        if size > MAX_EXIF_BYTES:
+            return None
+        return _TRANSPOSE.get(im.getexif().get(_ORIENTATION_TAG, 1))
+    except Exception:  # a damaged EXIF block must not lose a readable picture
+        return None
+
+
 def open_image(path: str | os.PathLike) -> Image.Image:
     """Open, check and decode an image file; raise ImageError with a clear sentence if unusable.
 
@@ -218,6 +274,10 @@ def open_image(path: str | os.PathLike) -> Image.Image:
             if head.startswith(_JPEG_START):
                 _check_jpeg(f, path)
             try:
+                check_structure(f, _name(path))  # PNM, BMP, TIFF and PNG: what pillow would read slowly
+            except OSError as exc:  # a failing disk or network share
+                raise ImageError(f"{_name(path)} cannot be read: {exc.strerror or exc}.") from exc
+            try:
                 im = Image.open(f, formats=FORMATS)
             except Image.DecompressionBombError as exc:
                 raise ImageError(
@@ -236,6 +296,18 @@ def open_image(path: str | os.PathLike) -> Image.Image:
                     raise ImageError(f"{_name(path)} has no pixels ({w} x {h}).")
                 if w * h > MAX_IMAGE_PIXELS:
                     raise _too_many_pixels(path, im.size)
+                tags = getattr(im, "tag_v2", None)
+                if tags is not None and len(tags) > MAX_TIFF_IFD0_ENTRIES:
+                    raise ImageError(
+                        f"{_name(path)} is a TIFF whose first directory holds {len(tags)} tags, far more than a "
+                        f"picture has (at most {MAX_TIFF_IFD0_ENTRIES} are read); it was refused before decoding."
+                    )
+                if im.format == "WEBP" and w * h > MAX_WEBP_PIXELS:
+                    raise ImageError(
+                        f"{_name(path)} is a WebP picture of {w} x {h} pixels ({w * h / 1e6:.0f} megapixels); WebP "
+                        f"pictures over {MAX_WEBP_PIXELS / 1e6:.0f} megapixels are refused before decoding, as the "
+                        "WebP decoder needs about 16 bytes of memory a pixel (1 GB for 64 megapixels)."
+                    )
                 try:
                     if im.format == "JPEG":
                         im.draft(im.mode, _DRAFT_SIZE)
@@ -247,13 +319,27 @@ def open_image(path: str | os.PathLike) -> Image.Image:
                     raise ImageError(f"{_name(path)} is too large to decode in the memory available.") from exc
                 except Exception as exc:  # truncated data, bad checksums, broken chunks ...
                     raise ImageError(f"{_name(path)} could not be decoded: it is truncated or damaged.") from exc
+                method = _orientation(im)
+                # At most two full-size copies at a time: the transposed picture replaces the decoded
+                # one, which is released (``im.close()``; leaving ``with im`` does not free pixels)
+                # before ``shrink``, itself a second copy for RGBA (premultiplied) and P or 1 (converted).
                 try:
-                    upright = ImageOps.exif_transpose(im)
-                except Exception:  # a damaged EXIF block must not lose a readable picture
-                    upright = im.copy()
-    if upright.width <= 0 or upright.height <= 0:  # pragma: no cover - guarded above
+                    upright = im.transpose(method) if method is not None else im
+                    if upright is not im:
+                        im.close()
+                    small = shrink(upright)
+                    del upright
+                    if small is im:  # neither turned nor reduced: detach the pixels from the file
+                        small = im.copy()
+                except MemoryError as exc:
+                    raise ImageError(f"{_name(path)} is too large to decode in the memory available.") from exc
+                finally:
+                    im.close()
+    if small.width <= 0 or small.height <= 0:  # pragma: no cover - guarded above
         raise ImageError(f"{_name(path)} has no pixels.")
-    return shrink(upright)
+    for key in _ORIENTATION_KEYS:  # the pixels are upright now: nothing may turn them again
+        small.info.pop(key, None)
+    return small
 
 
-__all__ = ["FORMATS", "ImageError", "MAX_IMAGE_PIXELS", "MAX_JPEG_SCANS", "open_image"]
+__all__ = ["FORMATS", "ImageError", "MAX_IMAGE_PIXELS", "MAX_JPEG_SCANS", "MAX_WEBP_PIXELS", "open_image"]

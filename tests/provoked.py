@@ -14,6 +14,7 @@ PIL_DAMAGED_TIFF = (
     r"^Truncated File Read",
     r"^Tag data larger than file",
     r"^Possibly corrupt EXIF",
+    r"^Metadata Warning, tag \d+ had too many entries",
 )
 #: What torch says when a damaged checkpoint claims a pickle protocol it does not know.
 TORCH_PICKLE_PROTOCOL = (r"^Detected pickle protocol \d+ in the checkpoint",)
