@@ -1,7 +1,7 @@
 """Reading an image file's structure before pillow does, to refuse small files that would take it
 seconds or minutes of pure-Python work to open.
 
-``check_structure(f, name)`` recognises PNM (PBM/PGM/PPM), BMP, TIFF and PNG from their first bytes
+``check_structure(f, name)`` recognises PNM (PBM/PGM/PPM), BMP, TIFF, PNG and GIF from their first bytes
 and reads only their structure: headers, chunk headers, the entries of a TIFF's first IFD. It
 raises ``ImageError`` with one sentence naming the file when a bound below is passed, and otherwise
 returns with ``f`` at position 0. Anything it cannot make sense of (a damaged or truncated header,
@@ -310,6 +310,50 @@ def _check_png(f: BinaryIO, name: str) -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# GIF
+
+#: Extension blocks and their sub-blocks before a GIF's first picture, at most. Pillow keeps a
+#: comment's sub-blocks as Python objects of about 50 bytes each, so a 4 MB comment of 1-byte
+#: sub-blocks held 200 MB, and the 512 MB file limit would allow gigabytes. A GIF has a handful
+#: (an XMP packet, written as sub-blocks of whatever length its bytes spell, a few thousand).
+MAX_GIF_BLOCKS = 100_000
+_GIF_EXTENSION = 0x21
+
+
+def _check_gif(f: BinaryIO, name: str) -> None:
+    """Walk a GIF's blocks up to its first picture (the only one decoded), counting extension
+    blocks and sub-blocks; anything else (a damaged header, the picture) is pillow's to judge."""
+    f.seek(0)
+    head = f.read(13)
+    if len(head) < 13:
+        return
+    pos = 13 + ((3 << ((head[10] & 7) + 1)) if head[10] & 0x80 else 0)  # after the global palette
+    base, buf, blocks = 0, b"", 0
+    in_extension = False
+    while True:
+        at = pos - base
+        if at < 0 or at + 2 > len(buf):
+            f.seek(pos)
+            base, buf, at = pos, f.read(_PNG_CHUNK), 0
+            if len(buf) < 2:
+                return
+        if not in_extension:
+            if buf[at] != _GIF_EXTENSION:
+                return  # the first picture, the trailer, or damage
+            in_extension, pos = True, pos + 2  # introducer and label
+            continue
+        blocks += 1
+        if blocks > MAX_GIF_BLOCKS:
+            raise ImageError(
+                f"{name} is a GIF with more than {MAX_GIF_BLOCKS:,} extension blocks before its picture; "
+                "lenet-draw reads at most that (a picture has a handful)."
+            )
+        size = buf[at]
+        in_extension = size != 0
+        pos += 1 + size
+
+
+# --------------------------------------------------------------------------------------------
 
 
 def check_structure(f: BinaryIO, name: str) -> None:
@@ -324,6 +368,8 @@ def check_structure(f: BinaryIO, name: str) -> None:
             _check_png(f, name)
         elif head[:4] in (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+"):
             _check_tiff(f, name, head)
+        elif head[:6] in (b"GIF87a", b"GIF89a"):
+            _check_gif(f, name)
         elif head.startswith(b"BM"):
             _check_bmp(f, name, f.seek(0, 2))
         elif head[:2] in _PNM_BANDS:
@@ -336,6 +382,7 @@ def check_structure(f: BinaryIO, name: str) -> None:
 __all__ = [
     "MAX_BMP_RLE_BYTES",
     "MAX_BMP_RLE_PIXELS",
+    "MAX_GIF_BLOCKS",
     "MAX_PLAIN_PNM_BYTES",
     "MAX_PLAIN_PNM_COMMENTS",
     "MAX_PNG_CHUNKS",

@@ -21,6 +21,7 @@ from lenet_draw.errors import ImageError
 from lenet_draw.image_structure import (
     MAX_BMP_RLE_BYTES,
     MAX_BMP_RLE_PIXELS,
+    MAX_GIF_BLOCKS,
     MAX_PLAIN_PNM_BYTES,
     MAX_PLAIN_PNM_COMMENTS,
     MAX_PNG_COMPRESSED_TEXT,
@@ -375,3 +376,28 @@ def test_opening_such_a_file_gives_the_sentence_before_pillow_reads_it(tmp_path,
         path.write_bytes(data)
         with pytest.raises(ImageError, match=f"^{name} "):
             images.open_image(path)
+
+
+def _gif_with(extensions: bytes) -> bytes:
+    """A small GIF of a digit with ``extensions`` spliced in before its picture."""
+    gif = _saved(_digit("P"), "GIF")
+    palette = (3 << ((gif[10] & 7) + 1)) if gif[10] & 0x80 else 0
+    return gif[: 13 + palette] + extensions + gif[13 + palette :]
+
+
+def test_gif_of_too_many_extension_blocks_refused():
+    """Pillow keeps a comment's sub-blocks as objects of about 50 bytes: 4 MB of 1-byte ones held 200 MB."""
+    comment = b"\x21\xfe" + b"\x01a" * MAX_GIF_BLOCKS + b"\x00"
+    _pillow_would_open(_gif_with(comment))
+    _refused(_gif_with(comment), "GIF", "extension blocks")
+    _refused(_gif_with(b"\x21\xfe\x00" * (MAX_GIF_BLOCKS + 1)), "GIF", "extension blocks")  # empty comments
+
+
+def test_gif_written_by_pillow_accepted():
+    frames = [_digit("P"), _digit("P").rotate(90)]
+    buf = io.BytesIO()
+    frames[0].save(buf, "GIF", save_all=True, append_images=frames[1:], comment=b"a digit", loop=0, duration=100)
+    _check(buf.getvalue())
+    _check(_gif_with(b"\x21\xfe" + b"\xff" + b"x" * 255 + b"\x05hello\x00"))  # a long comment
+    _check(_gif_with(b"\x21\xfe" + b"\x01a" * (MAX_GIF_BLOCKS - 2) + b"\x00"))  # at the bound
+    _check(b"GIF89a\x01\x00")  # cut short: pillow's to judge
