@@ -27,6 +27,7 @@ Pure Python and the standard library: no Qt, no torch, no pillow.
 
 from __future__ import annotations
 
+import errno
 import re
 import struct
 from typing import BinaryIO
@@ -44,10 +45,10 @@ _PNM_PLAIN = (b"P1", b"P2", b"P3")
 #: header is a few dozen bytes, a few hundred with a comment.
 MAX_PNM_HEADER_BYTES = 64 * 1024
 #: Plain (ASCII) PNM files larger than this are refused: pillow turns their pixel data into
-#: samples one token at a time in Python (2 MB of "0 " took 1.1 s), and ASCII is so bulky that
-#: this already holds a 700 x 700 grey picture; larger pictures are written in the binary
-#: variants (P4-P6), which pillow reads at C speed.
-MAX_PLAIN_PNM_BYTES = 1024 * 1024
+#: samples one token at a time in Python (about 0.3 s a MB), and at 3.5-4 bytes a grey pixel this
+#: holds a 1000 x 1000 grey picture; larger pictures are written in the binary variants (P4-P6),
+#: which pillow reads at C speed.
+MAX_PLAIN_PNM_BYTES = 4 * 1024 * 1024
 #: Plain PNM files with more comments than this in their pixel data are refused: pillow deletes
 #: each by copying the rest of its 1 MB block (1 MB of tiny comments took 12.9 s). The format puts
 #: comments only in the header; a handful inside the data costs nothing.
@@ -103,9 +104,8 @@ def _check_pnm(f: BinaryIO, name: str, magic: bytes, size: int) -> None:
     if magic in _PNM_PLAIN:
         if size > MAX_PLAIN_PNM_BYTES:
             raise ImageError(
-                f"{name} is a plain (ASCII) PBM/PGM/PPM file of {size / 2**20:.1f} MB; lenet-draw reads "
-                f"plain ones of at most {MAX_PLAIN_PNM_BYTES // 2**20} MB (save larger pictures as binary "
-                "PNM or PNG)."
+                f"{name} is a plain (ASCII) PBM/PGM/PPM file of {size:,} bytes; lenet-draw reads plain ones "
+                f"of at most {MAX_PLAIN_PNM_BYTES:,} bytes (save larger pictures as binary PNM or PNG)."
             )
         f.seek(end)
         comments = f.read(MAX_PLAIN_PNM_BYTES).count(b"#")
@@ -122,8 +122,8 @@ def _check_pnm(f: BinaryIO, name: str, magic: bytes, size: int) -> None:
         if samples > MAX_PYTHON_PNM_SAMPLES:
             raise ImageError(
                 f"{name} is a {width} x {height} PGM/PPM file with maxval {maxval}, which is decoded one "
-                f"value at a time; lenet-draw reads such files of at most {MAX_PYTHON_PNM_SAMPLES / 1e6:.0f} "
-                "million values (save it with maxval 255, or as PNG)."
+                f"value at a time; lenet-draw reads such files of at most {MAX_PYTHON_PNM_SAMPLES:,} values "
+                "(save it with maxval 255, or as PNG)."
             )
 
 
@@ -174,9 +174,10 @@ MAX_TIFF_ENTRIES = 10_000
 MAX_TIFF_PIECES = 65_536
 #: TIFFs whose tile is larger than this many times the picture (and larger than 256 x 256) are
 #: refused: libtiff decodes every whole tile (a 64 x 64 picture in one 46336 x 46336 tile of
-#: 2.1 MB: 7.5 s and 2 GB). Real tiles are 16 to 1024 pixels a side.
+#: 2.1 MB: 7.5 s and 2 GB). Real tiles are 16 to 1024 pixels a side, whatever the picture's size
+#: (a small crop saved with 512 or 1024 tiles is ordinary); one of 4096 x 4096 decodes in ~60 ms.
 MAX_TILE_TO_IMAGE = 4
-_MIN_TILE_LIMIT = 256 * 256
+_MIN_TILE_LIMIT = 4096 * 4096
 #: ...and so are tiles that decode to more bytes than this, however large the picture.
 MAX_TILE_BYTES = 256 * 2**20
 _TIFF_VALUES = {1: ("B", 1), 3: ("H", 2), 4: ("I", 4), 16: ("Q", 8)}  # BYTE, SHORT, LONG, LONG8
@@ -255,7 +256,7 @@ MAX_PNG_CHUNKS = 250_000
 #: PNGs with more chunks than this other than picture data (IDAT, and an APNG's fdAT and fcTL)
 #: are refused: pillow reads each in Python (0.37 s a MB of empty ones). A real PNG has a dozen.
 MAX_PNG_OTHER_CHUNKS = 10_000
-#: PNGs with more than this many compressed text chunks (zTXt and iTXt) are refused: pillow
+#: PNGs with more than this many compressed text chunks (zTXt, and iTXt flagged compressed) are refused: pillow
 #: inflates each, up to 1 MB, and counts only some against its own limit (4,000 took 10-19 s).
 MAX_PNG_COMPRESSED_TEXT = 32
 #: PNGs with more ICC profiles (iCCP) than this are refused: the format allows one, and pillow
@@ -265,6 +266,15 @@ _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_DATA = (b"IDAT", b"fdAT", b"fcTL")
 #: The walk reads the file this much at a time.
 _PNG_CHUNK = 2**20
+
+
+def _compressed_itxt(f: BinaryIO, start: int, length: int) -> bool:
+    """Whether the iTXt chunk whose data begins at ``start`` is compressed: its flag follows the
+    keyword (1-79 bytes) and its NUL. An uncompressed one costs pillow no inflating."""
+    f.seek(start)
+    head = f.read(min(length, 81))
+    nul = head.find(b"\0")
+    return 0 <= nul < len(head) - 1 and head[nul + 1] == 1
 
 
 def _check_png(f: BinaryIO, name: str) -> None:
@@ -289,7 +299,7 @@ def _check_png(f: BinaryIO, name: str) -> None:
             return
         if kind not in _PNG_DATA:
             other += 1
-            text += kind in (b"zTXt", b"iTXt")
+            text += kind == b"zTXt" or (kind == b"iTXt" and _compressed_itxt(f, base + at + 8, length))
             icc += kind == b"iCCP"
             if other > MAX_PNG_OTHER_CHUNKS:
                 raise ImageError(
@@ -359,8 +369,8 @@ def _check_gif(f: BinaryIO, name: str) -> None:
 def check_structure(f: BinaryIO, name: str) -> None:
     """Refuse, with one sentence naming ``name``, a PNM, BMP, TIFF or PNG file whose structure
     would make pillow work far too long (see the module's docstring and the bounds above); return
-    with ``f`` at position 0 otherwise. Other formats and anything unparsable are left to pillow.
-    An OSError from ``f`` propagates."""
+    with ``f`` at position 0 otherwise. Other formats and anything unparsable (an offset past any
+    file included) are left to pillow. An OSError from reading ``f`` propagates."""
     try:
         f.seek(0)
         head = f.read(16)
@@ -375,6 +385,13 @@ def check_structure(f: BinaryIO, name: str) -> None:
         elif head[:2] in _PNM_BANDS:
             size = f.seek(0, 2)
             _check_pnm(f, name, head[:2], size)
+    except ImageError:
+        raise
+    except (ValueError, OverflowError):  # an offset no file reaches (seek's own refusal): damaged
+        pass
+    except OSError as exc:
+        if exc.errno != errno.EINVAL:  # a failing disk, not an offset past any file
+            raise
     finally:
         f.seek(0)
 

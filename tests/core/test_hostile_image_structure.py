@@ -13,6 +13,7 @@ import io
 import struct
 import zlib
 
+import numpy as np
 import pytest
 from PIL import Image, ImageDraw, PngImagePlugin
 
@@ -89,7 +90,7 @@ def test_plain_pnm_comments_in_pixel_data_refused():
 def test_plain_pnm_too_large_refused():
     data = b"P2 2000 1000 255\n" + b"0 " * (MAX_PLAIN_PNM_BYTES // 2)
     _pillow_would_open(data)
-    _refused(data, "plain", "MB")
+    _refused(data, "plain", f"{MAX_PLAIN_PNM_BYTES:,} bytes")
 
 
 @pytest.mark.parametrize(
@@ -214,11 +215,12 @@ def _big_tile(side: int, big: bool = False, order: str = "<", kind: int = LONG) 
 
 @pytest.mark.parametrize(("big", "order", "kind"), [(False, "<", LONG), (False, ">", SHORT), (True, "<", LONG8)])
 def test_tile_far_larger_than_picture_refused(big, order, kind):
-    data = _big_tile(4096, big, order, kind if not big else LONG8)
+    data = _big_tile(8192, big, order, kind if not big else LONG8)
     if not big:
         _pillow_would_open(data)
-    _refused(data, "tiles", "4096 x 4096")
-    _check(_big_tile(256, big, order, kind if not big else LONG8))  # 256 x 256 over 64 x 64: ordinary
+    _refused(data, "tiles", "8192 x 8192")
+    for side in (256, 512, 1024, 4096):  # over 64 x 64: a small crop saved with ordinary tiles
+        _check(_big_tile(side, big, order, kind if not big else LONG8))
 
 
 def test_tile_of_too_many_bytes_refused():
@@ -368,7 +370,7 @@ def test_opening_such_a_file_gives_the_sentence_before_pillow_reads_it(tmp_path,
     files = {
         "rle.bmp": _bmp(side, side, 8, 1, b"\x01\xff\x00\x00" * side + b"\x00\x01", 256),
         "icc.png": _png(_chunk(b"iCCP", b"p\0\0" + _MEGA) * 2),
-        "tile.tif": _big_tile(4096),
+        "tile.tif": _big_tile(8192),
     }
     monkeypatch.setattr(images.Image, "open", lambda *a, **k: pytest.fail("pillow was asked to open it"))
     for name, data in files.items():
@@ -401,3 +403,34 @@ def test_gif_written_by_pillow_accepted():
     _check(_gif_with(b"\x21\xfe" + b"\xff" + b"x" * 255 + b"\x05hello\x00"))  # a long comment
     _check(_gif_with(b"\x21\xfe" + b"\x01a" * (MAX_GIF_BLOCKS - 2) + b"\x00"))  # at the bound
     _check(b"GIF89a\x01\x00")  # cut short: pillow's to judge
+
+
+def test_uncompressed_itxt_chunks_are_not_compressed_text():
+    """pillow writes iTXt uncompressed by default: dozens of them inflate nothing."""
+    info = PngImagePlugin.PngInfo()
+    for i in range(MAX_PNG_COMPRESSED_TEXT + 8):
+        info.add_itxt(f"key{i}", "some text " * 20)
+    _check(_saved(_digit(), "PNG", pnginfo=info))
+
+
+@pytest.mark.parametrize("offset", [2**62, 2**63, 2**64 - 1])
+def test_a_bigtiff_pointing_past_any_file_is_left_to_pillow(offset, tmp_path):
+    """An IFD offset no file reaches is damage for pillow to name, not a crash of the check."""
+    data = b"II+\0" + struct.pack("<HHQ", 8, 0, offset)
+    _check(data)
+    path = tmp_path / "far.tif"
+    path.write_bytes(data)
+    with pytest.raises(ImageError, match="^far.tif "):
+        images.open_image(path)
+
+
+def test_a_plain_pgm_of_640_by_480_opens():
+    """GIMP's ASCII PGM of a 640 x 480 picture is about 1 MB."""
+    buf = io.BytesIO()
+    _digit("L", (640, 480)).save(buf, "PPM", bits=8)  # binary; written as plain below
+    pixels = np.asarray(Image.open(buf))
+    text = b"P2\n# CREATOR: GIMP PNM Filter Version 1.1\n640 480\n255\n" + b"\n".join(
+        b" ".join(b"%d" % v for v in row) for row in pixels
+    )
+    assert len(text) > 2**20
+    _check(text)
