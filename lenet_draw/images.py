@@ -10,13 +10,9 @@ pillow otherwise picks one by content, and hands PostScript, EPS and PDF to an e
 program (Ghostscript), and decodes ICO/ICNS frames while it opens them, before any size check.
 Those are refused with a sentence.
 
-A JPEG's marker segments are walked before pillow sees the file (``_walk_jpeg``), because a
-small JPEG can still take minutes to decode: a progressive JPEG is made of scans, libjpeg sets
-no limit on their number, and each scan makes the decoder go over every block of the picture
-again. One 95-byte scan repeated 5,000 times in an 8000 x 8000 JPEG (726 kB) took 33 seconds to
-decode, on the window's own thread. Files with more than ``MAX_JPEG_SCANS`` scans are refused,
-and so are headers that pillow would read for minutes, one Python step per segment or per byte
-(``MAX_JPEG_MARKERS``, ``MAX_JPEG_STRAY_BYTES``); every other JPEG is left to pillow as before.
+Before pillow sees the file, ``image_structure.check_structure`` reads its structure (a
+JPEG's markers; PNM, BMP, TIFF, PNG and GIF headers and chunks) and refuses small files that
+pillow or libjpeg would take seconds or minutes to open.
 
 The EXIF orientation is read from the first IFD alone (``_orientation``), not through
 ``ImageOps.exif_transpose``, which also loads the other IFDs and writes the block back: 4-5 s
@@ -30,10 +26,8 @@ Pure pillow: no Qt, no torch.
 from __future__ import annotations
 
 import os
-import re
 import warnings
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
 
 from PIL import Image, UnidentifiedImageError
 
@@ -56,17 +50,6 @@ _DRAFT_SIZE = (2048, 2048)
 #: The only decoders used: pillow's own, none of which calls another program, and none of
 #: which decodes pixels before the size check. (PPM covers .pgm/.ppm/.pbm.)
 FORMATS = ("PNG", "JPEG", "BMP", "GIF", "TIFF", "WEBP", "PPM")
-#: JPEGs made of more scans than this are refused before decoding: a baseline JPEG has one, an
-#: ordinary progressive one about 10 (CMYK 18, mozjpeg's a few more), and each scan costs a pass over
-#: every block of the picture (about 6.5 ms for 8000 x 8000), so the bound keeps that under a second.
-MAX_JPEG_SCANS = 100
-#: JPEGs with more marker segments than this are refused (an ordinary one has a few dozen; even a
-#: 255-part ICC profile and a large XMP block stay far below). It keeps the walk short, and pillow
-#: reads the segments before the first scan one by one in Python (about 6 ms a thousand).
-MAX_JPEG_MARKERS = 10_000
-#: JPEGs with more bytes than this outside any marker segment before the first scan (stray bytes,
-#: which libjpeg skips) are refused: pillow skips them one byte at a time in Python (0.2 s a MB).
-MAX_JPEG_STRAY_BYTES = 2**20
 #: EXIF blocks larger than this are ignored (the picture is taken as upright): 64 kB is all a
 #: JPEG's APP1 segment can hold, so a camera's EXIF, copied into a PNG or WebP, fits.
 MAX_EXIF_BYTES = 2**16
@@ -89,22 +72,6 @@ _TRANSPOSE = {
 }
 #: Metadata that carries an orientation, dropped from the (already upright) result.
 _ORIENTATION_KEYS = ("exif", "Raw profile type exif", "xmp", "XML:com.adobe.xmp")
-#: The first bytes of every JPEG (pillow opens a file as JPEG exactly when it starts so).
-_JPEG_START = b"\xff\xd8\xff"
-#: The walk reads the file this much at a time.
-_JPEG_CHUNK = 2**20
-#: 0xFF then a marker code: neither a stuffed zero (0xFF00), nor a fill byte (0xFF, padding before
-#: a marker), nor a restart marker RST0-7 (0xD0-0xD7, which sits inside entropy-coded data).
-_JPEG_MARKER = re.compile(rb"\xff[^\x00\xff\xd0-\xd7]")
-#: The same test by table, for chunks dense with 0xFF: each byte becomes 0xFF, 0 (not a marker
-#: code) or 1, and ``bytes.find`` looks for 0xFF 0x01. The regular expression takes 0.05 s per
-#: 64 MB of ordinary entropy-coded data but 1 s for 64 MB of 0xFF; the table 0.2-0.3 s for either.
-_JPEG_CODE_TABLE = bytes(0xFF if b == 0xFF else 0 if b == 0 or 0xD0 <= b <= 0xD7 else 1 for b in range(256))
-#: A chunk is searched by table when more than 1/2**_JPEG_DENSE_SHIFT of its bytes are 0xFF.
-_JPEG_DENSE_SHIFT = 5
-#: Marker codes with no length field after them: TEM and SOI.
-_JPEG_STANDALONE = (0x01, 0xD8)
-_JPEG_EOI, _JPEG_SOS = 0xD9, 0xDA
 #: Formats recognised by their first bytes to say what a refused file is.
 _REFUSED_KINDS = (
     (b"%!PS", "a PostScript/EPS file"),
@@ -127,93 +94,6 @@ def _too_many_pixels(path: Path, size: tuple[int, int]) -> ImageError:
         f"{_name(path)} is {w} x {h} pixels ({w * h / 1e6:.0f} megapixels); images over "
         f"{MAX_IMAGE_PIXELS / 1e6:.0f} megapixels are refused before decoding, to keep memory safe."
     )
-
-
-class _JpegWalk(NamedTuple):
-    scans: int  # SOS markers of the main image (up to its EOI)
-    markers: int  # marker segments, SOI and EOI aside
-    stray: int  # bytes before the first scan outside any marker segment
-    cut: bool  # the walk stopped at MAX_JPEG_MARKERS or MAX_JPEG_STRAY_BYTES
-
-
-def _walk_jpeg(f: BinaryIO) -> _JpegWalk:
-    """Count the scans of the JPEG in ``f`` from its marker segments, decoding nothing.
-
-    After SOI, each marker is 0xFF and a code (any 0xFF before it is fill); all but SOI, EOI, TEM
-    and RST0-7 carry a 2-byte length, which the walk skips. An SOS segment is followed by
-    entropy-coded data, where 0xFF is stuffed as 0xFF00 and RST0-7 markers sit between restart
-    intervals; that data runs up to the next other marker, so the walk goes on from the SOS header
-    to the next 0xFF followed by a marker code, found by ``bytes.find`` or a regular expression
-    over chunks of the file: a single linear pass, 0.05 s for a 47 MB photo, 0.3 s at worst for 64
-    MB (all 0xFF), and a few ms for a small file however many scans it holds. The main image ends at
-    EOI (anything after it, like the second picture of an MPO, is never decoded); an EXIF thumbnail
-    lies inside its APP1 segment. Like libjpeg, the walk skips stray bytes between segments and
-    stops without complaint where the file ends: a damaged or truncated file is pillow's to judge,
-    so an ordinary JPEG, however odd, gets exactly the answer it got before. The walk gives up at
-    MAX_JPEG_MARKERS segments or MAX_JPEG_STRAY_BYTES stray bytes (``cut``), to stay short.
-    """
-    scans = markers = stray = 0
-    pos = len(b"\xff\xd8")  # after SOI: absolute offset where the next marker is looked for
-    base, buf, table = 0, b"", b""
-    while True:
-        at = pos - base
-        if at < 0 or at + 4 > len(buf):  # read on from pos (a marker and its length: 4 bytes)
-            f.seek(pos)
-            base, buf, at = pos, f.read(_JPEG_CHUNK), 0
-            table = buf.translate(_JPEG_CODE_TABLE) if buf.count(b"\xff") > len(buf) >> _JPEG_DENSE_SHIFT else b""
-        if table:
-            i = table.find(b"\xff\x01", at)
-        else:
-            found = _JPEG_MARKER.search(buf, at)
-            i = found.start() if found else -1
-        if i < 0 or i + 4 > len(buf):  # no whole marker in this chunk
-            if len(buf) < _JPEG_CHUNK:  # the file ends (without EOI: truncated)
-                break
-            i = i if i >= 0 else len(buf) - 1  # keep a last 0xFF: the first byte of a marker
-        if scans == 0:
-            stray += i - at
-            if stray > MAX_JPEG_STRAY_BYTES:
-                return _JpegWalk(scans, markers, stray, cut=True)
-        if i + 4 > len(buf):
-            pos = base + i
-            continue
-        code = buf[i + 1]
-        if code == _JPEG_EOI:
-            break
-        markers += 1
-        if markers > MAX_JPEG_MARKERS:
-            return _JpegWalk(scans, markers, stray, cut=True)
-        if code in _JPEG_STANDALONE:
-            pos = base + i + 2
-            continue
-        scans += code == _JPEG_SOS
-        pos = base + i + 2 + max(2, int.from_bytes(buf[i + 2 : i + 4], "big"))
-    return _JpegWalk(scans, markers, stray, cut=False)
-
-
-def _check_jpeg(f: BinaryIO, path: Path) -> None:
-    """Refuse, in one sentence, a JPEG that would take far too long to open (see ``_walk_jpeg``)."""
-    try:
-        walk = _walk_jpeg(f)
-        f.seek(0)
-    except OSError as exc:  # a failing disk or network share
-        raise ImageError(f"{_name(path)} cannot be read: {exc.strerror or exc}.") from exc
-    if walk.scans > MAX_JPEG_SCANS:
-        raise ImageError(
-            f"{_name(path)} is a JPEG made of {'at least ' if walk.cut else ''}{walk.scans} scans; lenet-draw "
-            f"reads at most {MAX_JPEG_SCANS} (an ordinary JPEG has at most about 20), as each scan is another "
-            "pass over the whole picture."
-        )
-    if walk.markers > MAX_JPEG_MARKERS:
-        raise ImageError(
-            f"{_name(path)} is a JPEG with more than {MAX_JPEG_MARKERS} marker segments, far more than a "
-            "picture has; it was refused before decoding."
-        )
-    if walk.stray > MAX_JPEG_STRAY_BYTES:
-        raise ImageError(
-            f"{_name(path)} is a damaged JPEG: more than {MAX_JPEG_STRAY_BYTES // 2**20} MB of its header "
-            "belongs to no marker segment; it was refused before decoding."
-        )
 
 
 def _orientation(im: Image.Image) -> Image.Transpose | None:
@@ -271,10 +151,8 @@ def open_image(path: str | os.PathLike) -> Image.Image:
                     raise ImageError(
                         f"{_name(path)} is {kind}, which this app does not open; use PNG, JPEG, BMP, GIF, TIFF or WebP."
                     )
-            if head.startswith(_JPEG_START):
-                _check_jpeg(f, path)
             try:
-                check_structure(f, _name(path))  # PNM, BMP, TIFF and PNG: what pillow would read slowly
+                check_structure(f, _name(path))  # what pillow would read far too slowly
             except OSError as exc:  # a failing disk or network share
                 raise ImageError(f"{_name(path)} cannot be read: {exc.strerror or exc}.") from exc
             try:
@@ -342,4 +220,4 @@ def open_image(path: str | os.PathLike) -> Image.Image:
     return small
 
 
-__all__ = ["FORMATS", "ImageError", "MAX_IMAGE_PIXELS", "MAX_JPEG_SCANS", "MAX_WEBP_PIXELS", "open_image"]
+__all__ = ["FORMATS", "ImageError", "MAX_IMAGE_PIXELS", "MAX_WEBP_PIXELS", "open_image"]

@@ -16,8 +16,9 @@ import pytest
 from hostile import check_refused, load_in_child
 from PIL import Image, ImageDraw
 
-from lenet_draw import cli, images
-from lenet_draw.images import MAX_JPEG_MARKERS, MAX_JPEG_SCANS, ImageError, open_image
+from lenet_draw import cli, image_structure
+from lenet_draw.image_structure import MAX_JPEG_MARKERS, MAX_JPEG_SCANS
+from lenet_draw.images import ImageError, open_image
 
 
 def _digit(mode: str = "L", size: tuple[int, int] = (256, 256)) -> Image.Image:
@@ -78,7 +79,7 @@ def _outcome(path) -> tuple:
 def _outcome_before(path, monkeypatch) -> tuple:
     """What open_image gave before JPEGs were walked."""
     with monkeypatch.context() as m:
-        m.setattr(images, "_check_jpeg", lambda f, path: None)
+        m.setattr(image_structure, "_check_jpeg", lambda f, path: None)
         return _outcome(path)
 
 
@@ -154,7 +155,7 @@ def test_ten_thousand_comment_segments_are_refused(tmp_path, monkeypatch):
 def test_a_megabyte_of_stray_bytes_in_the_header_is_refused(tmp_path, monkeypatch):
     data = _jpeg(_digit())
     app0 = 4 + int.from_bytes(data[4:6], "big")
-    stray = _write(tmp_path / "stray.jpg", data[:app0] + bytes(images.MAX_JPEG_STRAY_BYTES + 1) + data[app0:])
+    stray = _write(tmp_path / "stray.jpg", data[:app0] + bytes(image_structure.MAX_JPEG_STRAY_BYTES + 1) + data[app0:])
     few = _write(tmp_path / "few.jpg", data[:app0] + bytes(100) + data[app0:])
     with pytest.raises(ImageError, match="stray.jpg is a damaged JPEG: more than 1 MB of its header belongs to no"):
         open_image(stray)
@@ -227,7 +228,7 @@ def test_ordinary_and_odd_jpegs_read_exactly_as_before(tmp_path, monkeypatch, va
 
 def test_the_walk_counts_the_scans_of_the_main_image_only(variants):
     for name, data in variants.items():
-        walk = images._walk_jpeg(io.BytesIO(data))
+        walk = image_structure._walk_jpeg(io.BytesIO(data))
         assert not walk.cut and walk.stray < 10 and walk.markers < 40, (name, walk)
         if name in BASELINE:
             assert walk.scans == 1, name
@@ -266,15 +267,15 @@ def _reference_walk(data: bytes) -> tuple[int, int]:
     return scans, markers
 
 
-@pytest.mark.parametrize("chunk", [16, 61, 4096, images._JPEG_CHUNK])
+@pytest.mark.parametrize("chunk", [16, 61, 4096, image_structure._JPEG_CHUNK])
 @pytest.mark.parametrize("dense", [0, 40], ids=["by regex", "by table"])
 def test_the_walk_gives_the_same_count_whatever_the_chunks(monkeypatch, variants, chunk, dense):
     """Markers that straddle two chunks are found, by either way of looking for them."""
-    monkeypatch.setattr(images, "_JPEG_CHUNK", chunk)
-    monkeypatch.setattr(images, "_JPEG_DENSE_SHIFT", dense)
+    monkeypatch.setattr(image_structure, "_JPEG_CHUNK", chunk)
+    monkeypatch.setattr(image_structure, "_JPEG_DENSE_SHIFT", dense)
     files = [*variants.values(), _scan_bomb(repeats=150), _jpeg(_digit(), comment=b"\xff" * 3000)]
     for data in files:
-        walk = images._walk_jpeg(io.BytesIO(data))
+        walk = image_structure._walk_jpeg(io.BytesIO(data))
         assert (walk.scans, walk.markers) == _reference_walk(data)
 
 
@@ -284,6 +285,6 @@ def test_a_read_error_during_the_walk_is_a_sentence(tmp_path, monkeypatch):
     def failing(f):
         raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr(images, "_walk_jpeg", failing)
+    monkeypatch.setattr(image_structure, "_walk_jpeg", failing)
     with pytest.raises(ImageError, match=r"^disk.jpg cannot be read: Input/output error\.$"):
         open_image(path)
