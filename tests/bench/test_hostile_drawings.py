@@ -8,41 +8,23 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from hostile import REPO, cli_in_child
 
 from lenet_draw.bench import styleset
 
-REPO = Path(__file__).resolve().parents[2]
 HAND_DRAWN = REPO / "tests" / "data" / "handdrawn"
-#: Address space of the child: torch itself maps about 0.8 GB.
-CHILD_MEMORY = 2 * 2**30
 #: Generous: the machine may be busy. A hang ends at this limit and fails the test.
 CHILD_SECONDS = 180
 
 
-def _limits() -> None:  # pragma: no cover - runs in the child
-    resource.setrlimit(resource.RLIMIT_AS, (CHILD_MEMORY, CHILD_MEMORY))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-
 def _eval_in_child(folder: Path) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
     args = ["eval", "--styles", "--per-style", "1", "--device", "cpu", "--drawings", str(folder)]
     try:
-        return subprocess.run(
-            [sys.executable, "-m", "lenet_draw", *args],
-            capture_output=True,
-            text=True,
-            timeout=CHILD_SECONDS,
-            env=env,
-            preexec_fn=_limits,
-            start_new_session=True,
-        )
+        return cli_in_child(*args, timeout=CHILD_SECONDS)
     except subprocess.TimeoutExpired:
         pytest.fail(f"eval --drawings {folder.name} was still running after {CHILD_SECONDS} s (a hang)")
 

@@ -12,7 +12,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 #: Address space of the child: torch itself maps about 0.8 GB.
 CHILD_MEMORY = 2 * 2**30
 #: Each file gets this long (the machine may be busy); a hang is ended by an alarm.
