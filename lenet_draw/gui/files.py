@@ -79,7 +79,7 @@ class FileHandling:
         if not hasattr(self, "_background"):
             self._background = Background()
             self.cancel_load_button = QPushButton("Cancel")
-            self.cancel_load_button.setToolTip("Stop waiting for the file; the current weights stay")
+            self.cancel_load_button.setToolTip("Stop waiting for the file; the weights and the canvas stay as they are")
             self.cancel_load_button.clicked.connect(self.cancel_loading)
             self.statusBar().addWidget(self.cancel_load_button)
         self.statusBar().showMessage(what)
@@ -146,14 +146,23 @@ class FileHandling:
 
         ``lenet_draw.images.open_image`` checks the file (size before decoding) and says in one
         sentence what is wrong with a bad one; then the drawing and the prediction stay as they were.
+        The file is read off the GUI thread; Cancel (or opening another file) stops waiting for it.
         """
         path = Path(path)
+        # Read and decoded on a worker thread, as weights are: a picture on a mount that does
+        # not answer, or one that takes a second to decode, leaves the window drawing, and the
+        # status bar's Cancel button ends the wait.
+        outcome = self._in_background(lambda cancelled: read_image(path), f"Opening {path.name}…")
+        if outcome.cancelled:
+            self.statusBar().showMessage(f"Opening {path.name} was cancelled; the canvas is unchanged.", 5000)
+            return False
         try:
-            img = read_image(path)
+            if outcome.error is not None:
+                raise outcome.error
         except ImageError as exc:
             self.show_error("Cannot open image", f"{exc}\n\nThe canvas is unchanged.")
             return False
-        self.canvas.set_image(img, path.name)
+        self.canvas.set_image(outcome.value, path.name)
         self.statusBar().showMessage(f"Classifying {path.name}; draw or clear to return to drawing", 6000)
         return True
 

@@ -10,9 +10,10 @@ import threading
 import numpy as np
 import pytest
 import torch
-from guihelpers import settle
+from guihelpers import digit_png, settle
 from PySide6.QtCore import QEvent, Qt, QTimer
 
+import lenet_draw.gui.files as files_mod
 import lenet_draw.weights as weights_mod
 from lenet_draw.gui.testing import DIGIT_STROKES, draw_strokes, send_mouse
 from lenet_draw.model import LeNet5
@@ -59,6 +60,48 @@ def test_a_load_that_hangs_leaves_the_window_drawing_and_cancel_ends_it(qtbot, w
     assert not window.loading() and not window.cancel_load_button.isVisible()
     assert window.open_weights(path) is True  # the next load works
     assert window.engine.weights.source == str(path)
+
+
+def test_a_picture_that_hangs_leaves_the_window_drawing_and_cancel_ends_it(
+    qtbot, window, dialogs, tmp_path, monkeypatch
+):
+    """A picture on a mount that does not answer (or one slow to decode) is read off the GUI
+    thread: the person draws and sees the reading meanwhile, Cancel ends the wait, and the
+    canvas keeps the drawing; the next picture opens."""
+    path = digit_png(tmp_path, qtbot, window, 7)
+    release = threading.Event()
+    real = files_mod.read_image
+
+    def hung(p):
+        release.wait(60)
+        return real(p)
+
+    monkeypatch.setattr(files_mod, "read_image", hung)
+    seen = {}
+
+    def while_opening():
+        seen["loading"] = window.loading()
+        seen["button"] = window.cancel_load_button.isVisible()
+        seen["message"] = window.statusBar().currentMessage()
+        draw_strokes(window.canvas, DIGIT_STROKES[3])
+        settle(qtbot, window)
+        seen["prediction"] = window.panel.prediction
+        qtbot.mouseClick(window.cancel_load_button, Qt.MouseButton.LeftButton)
+
+    QTimer.singleShot(300, while_opening)
+    try:
+        assert window.open_image(path) is False
+    finally:
+        release.set()
+    assert seen["loading"] and seen["button"] and seen["message"] == "Opening digit.png…"
+    assert seen["prediction"] is not None and seen["prediction"].digit == 3  # drawn and read while it waited
+    assert window.canvas.image() is None and len(window.canvas.strokes()) == len(DIGIT_STROKES[3])
+    assert not dialogs.errors and "cancelled" in window.statusBar().currentMessage()
+    assert not window.loading() and not window.cancel_load_button.isVisible()
+    monkeypatch.setattr(files_mod, "read_image", real)
+    assert window.open_image(path) is True
+    settle(qtbot, window)
+    assert window.canvas.image() is not None and window.panel.prediction.digit == 7
 
 
 def test_a_second_file_opened_during_a_load_replaces_it(qtbot, window, dialogs, tmp_path, monkeypatch):
