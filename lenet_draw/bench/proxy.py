@@ -51,3 +51,45 @@ def accuracy(engine, paths: list[list[np.ndarray]], labels: np.ndarray, where: P
     """Percent of the drawings, placed as ``where`` says, that the engine reads right."""
     read = [engine.predict_strokes(s, pen_width=where.pen_width, activations=False) for s in replay(paths, where)]
     return percent_right(np.array([-1 if p is None else p.digit for p in read], dtype=np.int64), labels)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m lenet_draw.bench.proxy``: the share of traced digits read right, per placement."""
+    import argparse
+
+    from lenet_draw.engine import Engine
+    from lenet_draw.errors import WeightsError
+    from lenet_draw.training.data import IdxError, default_data_dir, load_split
+
+    ap = argparse.ArgumentParser(prog="python -m lenet_draw.bench.proxy", description=main.__doc__)
+    ap.add_argument("--data", help="the MNIST folder (default: $LENET_DRAW_MNIST or ../shared/data/mnist)")
+    ap.add_argument("--split", choices=("test", "train"), default="test")
+    ap.add_argument("--start", type=int, default=0, help="first digit of the split")
+    ap.add_argument("--count", type=int, default=1000, help="digits traced")
+    ap.add_argument("--weights", help="a weights file (default: the bundled weights)")
+    args = ap.parse_args(argv)
+    folder = args.data or default_data_dir()
+    if folder is None:
+        ap.error("no MNIST folder found; give one with --data")
+    try:
+        split = load_split(folder, args.split)
+    except (IdxError, OSError) as exc:
+        ap.error(str(exc))
+    if not 0 <= args.start < len(split) or args.count < 1:
+        ap.error(f"--start must be 0 to {len(split) - 1} and --count at least 1")
+    try:
+        engine = Engine(args.weights, device="cpu")
+    except WeightsError as exc:
+        ap.error(str(exc))
+    paths, labels = pen_paths(split, args.count, args.start)
+    print(f"{args.split} digits {args.start} to {args.start + len(labels) - 1}, traced into pen strokes:")
+    figures = []
+    for where in PLACEMENTS:
+        figures.append(accuracy(engine, paths, labels, where))
+        print(f"  {where.name:<32}{figures[-1]:6.2f}%")
+    print(f"  {'all four':<32}{sum(figures) / len(figures):6.2f}%")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
