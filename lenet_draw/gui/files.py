@@ -81,7 +81,9 @@ class FileHandling:
             self.cancel_load_button = QPushButton("Cancel")
             self.cancel_load_button.setToolTip("Stop waiting for the file; the weights and the canvas stay as they are")
             self.cancel_load_button.clicked.connect(self.cancel_loading)
-            self.statusBar().addWidget(self.cancel_load_button)
+            # Beside the message, not under it: a temporary message hides and overdraws the
+            # status bar's normal widgets, while permanent ones stand to its right.
+            self.statusBar().insertPermanentWidget(0, self.cancel_load_button)
         self.statusBar().showMessage(what)
         self.cancel_load_button.show()
         try:

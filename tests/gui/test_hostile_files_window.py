@@ -83,6 +83,11 @@ def test_a_picture_that_hangs_leaves_the_window_drawing_and_cancel_ends_it(
         seen["loading"] = window.loading()
         seen["button"] = window.cancel_load_button.isVisible()
         seen["message"] = window.statusBar().currentMessage()
+        # the message is readable: the button stands to its right, not over it
+        seen["beside"] = (
+            window.cancel_load_button.geometry().left()
+            > window.statusBar().fontMetrics().horizontalAdvance(seen["message"])
+        )
         draw_strokes(window.canvas, DIGIT_STROKES[3])
         settle(qtbot, window)
         seen["prediction"] = window.panel.prediction
@@ -93,7 +98,7 @@ def test_a_picture_that_hangs_leaves_the_window_drawing_and_cancel_ends_it(
         assert window.open_image(path) is False
     finally:
         release.set()
-    assert seen["loading"] and seen["button"] and seen["message"] == "Opening digit.png…"
+    assert seen["loading"] and seen["button"] and seen["message"] == "Opening digit.png…" and seen["beside"]
     assert seen["prediction"] is not None and seen["prediction"].digit == 3  # drawn and read while it waited
     assert window.canvas.image() is None and len(window.canvas.strokes()) == len(DIGIT_STROKES[3])
     assert not dialogs.errors and "cancelled" in window.statusBar().currentMessage()
