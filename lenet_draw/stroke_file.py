@@ -25,6 +25,10 @@ from lenet_draw.regular_file import NotRegular, TooLarge, read_regular, refusal
 MAX_STROKE_FILE_BYTES = 8 * 1024 * 1024
 #: Points in one file, all strokes together (the canvas keeps at most 100,000 per drawing).
 MAX_FILE_POINTS = 400_000
+#: JSON lists and objects in one file: each point is a list, each stroke one more, the strokes one
+#: and the file one. Extra keys are ignored, but decoded all the same: 8 MB of empty objects
+#: (``{}``, 3 bytes of text, about 60 once decoded) took 180 MB to decode before this bound.
+MAX_FILE_CONTAINERS = 2 * MAX_FILE_POINTS + 2
 
 
 class StrokeFileError(ValueError):
@@ -83,8 +87,15 @@ def load_strokes(path: str | os.PathLike) -> list[np.ndarray]:
         raise StrokeFileError(f"{p.name} is not a text file, so not a stroke file.") from None
     except OSError as exc:
         raise StrokeFileError(f"{p.name} cannot be read ({exc.strerror or exc}).") from None
-    if text.count("[") > 2 * MAX_FILE_POINTS + 1:  # counted before decoding, which costs far more
+    # Counted before decoding, which costs far more (a bracket inside a string counts too, which
+    # only makes the count larger).
+    lists = text.count("[")
+    if lists > 2 * MAX_FILE_POINTS + 1:
         raise StrokeFileError(f"{p.name}: it holds more than {MAX_FILE_POINTS:,} points, far more than any drawing.")
+    if lists + text.count("{") > MAX_FILE_CONTAINERS:
+        raise StrokeFileError(
+            f"{p.name}: it holds more than {MAX_FILE_CONTAINERS:,} JSON lists and objects, far more than any drawing."
+        )
     try:
         data = json.loads(text)
     except (json.JSONDecodeError, RecursionError):

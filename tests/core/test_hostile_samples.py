@@ -13,7 +13,7 @@ import pytest
 from hostile import check_refused, load_all_in_child, load_in_child
 
 from lenet_draw.samples import MAX_IMPORT_BYTES, MAX_SAMPLE_BYTES, export_samples, import_samples, make_sample
-from lenet_draw.stroke_file import MAX_FILE_POINTS, MAX_STROKE_FILE_BYTES
+from lenet_draw.stroke_file import MAX_FILE_CONTAINERS, MAX_FILE_POINTS, MAX_STROKE_FILE_BYTES
 
 ONE = {"label": 1, "strokes": [[[0.5, 0.1], [0.5, 0.9]]]}
 
@@ -100,10 +100,25 @@ def test_stroke_files_past_the_caps_are_refused(tmp_path):
     many.write_text('{"strokes":[[' + ",".join(["[1,2]"] * (MAX_FILE_POINTS + 1)) + "]]}")
     deep = tmp_path / "deep.json"
     deep.write_text('{"strokes":' + "[" * 200_000)
-    got = load_all_in_child([("strokes", big), ("strokes", many), ("strokes", deep)])
+    # Extra keys are ignored but decoded: 8 MB of empty objects took 180 MB, refused now unread
+    objects = tmp_path / "objects.json"
+    objects.write_text(
+        '{"strokes":[[[0,0],[1,1]]],"x":[' + ",".join(["{}"] * ((MAX_STROKE_FILE_BYTES - 100) // 3)) + "]}"
+    )
+    fine = tmp_path / "fine.json"  # as many containers as a drawing of the most points has
+    fine.write_text('{"strokes":[[' + ",".join(["[1,2]"] * MAX_FILE_POINTS) + "]]}")
+    got = load_all_in_child(
+        [("strokes", big), ("strokes", many), ("strokes", deep), ("strokes", objects), ("strokes", fine)]
+    )
     check_refused(got[0], "big.json", "big.json", "MB")
     check_refused(got[1], "many.json", "points")
     check_refused(got[2], "deep.json", "JSON")
+    assert got[3] == {
+        "outcome": "refused",
+        "message": f"objects.json: it holds more than {MAX_FILE_CONTAINERS:,} JSON lists and objects, "
+        "far more than any drawing.",
+    }
+    assert got[4] == {"outcome": "loaded"}
 
 
 def test_an_export_over_an_existing_zip_leaves_it_whole_when_writing_fails(tmp_path, monkeypatch):
