@@ -25,35 +25,51 @@ def _good(tmp_path, seed=11):
     return save_weights(tmp_path / "other.pt", LeNet5().state_dict())
 
 
-def test_a_load_that_hangs_leaves_the_window_drawing_and_cancel_ends_it(qtbot, window, dialogs, tmp_path, monkeypatch):
-    """A weights file on a mount that does not answer: the window draws and predicts meanwhile,
-    the status bar's Cancel button ends the wait, and the previous weights stay."""
-    path = _good(tmp_path)
+def _open_while_the_read_hangs(qtbot, window, monkeypatch, module, reader: str, open_file) -> dict:
+    """``open_file()`` while ``module.reader`` (what reads the file) hangs, as on a mount that
+    does not answer. Meanwhile the person looks at the status bar, draws a 3 and sees it read,
+    then presses Cancel. Returns what was seen, and what ``open_file`` returned as "opened"."""
     release = threading.Event()
-    real = weights_mod.load_weights
+    real = getattr(module, reader)
 
-    def hung(p, cancel=None):
+    def hung(*args, **kwargs):
         release.wait(60)
-        return real(p, cancel=cancel)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(weights_mod, "load_weights", hung)
-    before = window.engine.weights
-    seen = {}
+    seen: dict = {}
 
-    def while_loading():
+    def while_waiting():
         seen["loading"] = window.loading()
         seen["button"] = window.cancel_load_button.isVisible()
+        seen["message"] = window.statusBar().currentMessage()
+        # the message is readable: the button stands to its right, not over it
+        left = window.cancel_load_button.geometry().left()
+        seen["beside"] = left > window.statusBar().fontMetrics().horizontalAdvance(seen["message"])
         draw_strokes(window.canvas, DIGIT_STROKES[3])
         settle(qtbot, window)
         seen["prediction"] = window.panel.prediction
         qtbot.mouseClick(window.cancel_load_button, Qt.MouseButton.LeftButton)
 
-    QTimer.singleShot(300, while_loading)
+    monkeypatch.setattr(module, reader, hung)
+    QTimer.singleShot(300, while_waiting)
     try:
-        assert window.open_weights(path) is False
+        seen["opened"] = open_file()
     finally:
         release.set()
-    assert seen["loading"] and seen["button"]
+        monkeypatch.setattr(module, reader, real)
+    return seen
+
+
+def test_a_load_that_hangs_leaves_the_window_drawing_and_cancel_ends_it(qtbot, window, dialogs, tmp_path, monkeypatch):
+    """A weights file on a mount that does not answer: the window draws and predicts meanwhile,
+    the status bar's Cancel button ends the wait, and the previous weights stay."""
+    path = _good(tmp_path)
+    before = window.engine.weights
+    seen = _open_while_the_read_hangs(
+        qtbot, window, monkeypatch, weights_mod, "load_weights", lambda: window.open_weights(path)
+    )
+    assert seen["opened"] is False
+    assert seen["loading"] and seen["button"] and seen["message"] == "Loading other.pt…" and seen["beside"]
     assert seen["prediction"] is not None and seen["prediction"].digit == 3  # drawn and read during the load
     assert window.engine.weights is before and not dialogs.errors
     assert "cancelled" in window.statusBar().currentMessage()
@@ -69,41 +85,15 @@ def test_a_picture_that_hangs_leaves_the_window_drawing_and_cancel_ends_it(
     thread: the person draws and sees the reading meanwhile, Cancel ends the wait, and the
     canvas keeps the drawing; the next picture opens."""
     path = digit_png(tmp_path, qtbot, window, 7)
-    release = threading.Event()
-    real = files_mod.read_image
-
-    def hung(p):
-        release.wait(60)
-        return real(p)
-
-    monkeypatch.setattr(files_mod, "read_image", hung)
-    seen = {}
-
-    def while_opening():
-        seen["loading"] = window.loading()
-        seen["button"] = window.cancel_load_button.isVisible()
-        seen["message"] = window.statusBar().currentMessage()
-        # the message is readable: the button stands to its right, not over it
-        seen["beside"] = (
-            window.cancel_load_button.geometry().left()
-            > window.statusBar().fontMetrics().horizontalAdvance(seen["message"])
-        )
-        draw_strokes(window.canvas, DIGIT_STROKES[3])
-        settle(qtbot, window)
-        seen["prediction"] = window.panel.prediction
-        qtbot.mouseClick(window.cancel_load_button, Qt.MouseButton.LeftButton)
-
-    QTimer.singleShot(300, while_opening)
-    try:
-        assert window.open_image(path) is False
-    finally:
-        release.set()
+    seen = _open_while_the_read_hangs(
+        qtbot, window, monkeypatch, files_mod, "read_image", lambda: window.open_image(path)
+    )
+    assert seen["opened"] is False
     assert seen["loading"] and seen["button"] and seen["message"] == "Opening digit.png…" and seen["beside"]
     assert seen["prediction"] is not None and seen["prediction"].digit == 3  # drawn and read while it waited
     assert window.canvas.image() is None and len(window.canvas.strokes()) == len(DIGIT_STROKES[3])
     assert not dialogs.errors and "cancelled" in window.statusBar().currentMessage()
     assert not window.loading() and not window.cancel_load_button.isVisible()
-    monkeypatch.setattr(files_mod, "read_image", real)
     assert window.open_image(path) is True
     settle(qtbot, window)
     assert window.canvas.image() is not None and window.panel.prediction.digit == 7
