@@ -49,14 +49,16 @@ class _Relay(QObject):
 
 
 class Outcome:
-    """How a call ended: ``value`` when it returned, ``error`` when it raised, or ``cancelled``."""
+    """How a call ended: ``value`` when it returned, ``error`` when it raised, or ``cancelled``
+    (and ``replaced`` when a newer call cancelled it, rather than the person)."""
 
-    __slots__ = ("value", "error", "cancelled")
+    __slots__ = ("value", "error", "cancelled", "replaced")
 
     def __init__(self) -> None:
         self.value: Any = None
         self.error: BaseException | None = None
         self.cancelled = False
+        self.replaced = False
 
 
 class Background:
@@ -68,17 +70,19 @@ class Background:
     def busy(self) -> bool:
         return self._current is not None
 
-    def cancel(self) -> None:
-        """Stop waiting for the current call (its result will be dropped)."""
+    def cancel(self, replaced: bool = False) -> None:
+        """Stop waiting for the current call (its result will be dropped); ``replaced``: because
+        a newer call takes its place."""
         if self._current is not None:
             flag, loop, outcome = self._current
             flag.set()
             outcome.cancelled = True
+            outcome.replaced = replaced
             loop.quit()
 
     def call(self, fn: Callable[[Callable[[], bool]], Any]) -> Outcome:
         """``fn(cancelled)`` on a worker thread; ``cancelled()`` turns True once cancelled."""
-        self.cancel()
+        self.cancel(replaced=True)
         flag = threading.Event()
         loop = QEventLoop()
         outcome = Outcome()

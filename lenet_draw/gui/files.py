@@ -47,6 +47,8 @@ class FileHandling:
             return load_weights(path, cancel=cancelled)
 
         outcome = self._in_background(read, f"Loading {path.name}…")
+        if outcome.replaced:  # another file was opened meanwhile: its message stands
+            return False
         if outcome.cancelled or isinstance(outcome.error, LoadCancelled):
             self.statusBar().showMessage(f"Loading {path.name} was cancelled; the previous weights are in use.", 5000)
             return False
@@ -91,6 +93,7 @@ class FileHandling:
         finally:
             if not self._background.busy():
                 self.cancel_load_button.hide()
+            if self.statusBar().currentMessage() == what:  # not a newer file's news
                 self.statusBar().clearMessage()
 
     def loading(self) -> bool:
@@ -155,6 +158,8 @@ class FileHandling:
         # not answer, or one that takes a second to decode, leaves the window drawing, and the
         # status bar's Cancel button ends the wait.
         outcome = self._in_background(lambda cancelled: read_image(path), f"Opening {path.name}…")
+        if outcome.replaced:  # another file was opened meanwhile: its message stands
+            return False
         if outcome.cancelled:
             self.statusBar().showMessage(f"Opening {path.name} was cancelled; the canvas is unchanged.", 5000)
             return False

@@ -118,6 +118,8 @@ def test_a_second_file_opened_during_a_load_replaces_it(qtbot, window, dialogs, 
         release.set()
     assert results == {"second": True, "first": False}
     assert window.engine.weights.source == str(second) and not dialogs.errors
+    # what the status bar says is the second file's news, not that the first was cancelled
+    assert window.statusBar().currentMessage() == "Loaded other.pt"
 
 
 def test_weights_that_overflow_are_refused_by_a_dialog_and_the_old_ones_keep_reading(qtbot, window, dialogs, tmp_path):
