@@ -163,12 +163,11 @@ class FileHandling:
         if outcome.cancelled:
             self.statusBar().showMessage(f"Opening {path.name} was cancelled; the canvas is unchanged.", 5000)
             return False
-        try:
-            if outcome.error is not None:
-                raise outcome.error
-        except ImageError as exc:
-            self.show_error("Cannot open image", f"{exc}\n\nThe canvas is unchanged.")
+        if isinstance(outcome.error, ImageError):
+            self.show_error("Cannot open image", f"{outcome.error}\n\nThe canvas is unchanged.")
             return False
+        if outcome.error is not None:
+            raise outcome.error
         self.canvas.set_image(outcome.value, path.name)
         self.statusBar().showMessage(f"Classifying {path.name}; draw or clear to return to drawing", 6000)
         return True
